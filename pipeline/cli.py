@@ -1,0 +1,203 @@
+"""`newsflow` command line: wiring only. Each command builds Settings once and hands slices on."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import structlog
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from pipeline.errors import ConfigError, NewsflowError
+from pipeline.logs import configure_logging
+from pipeline.settings import Settings, load_settings
+from pipeline.stack_cli import stack_app
+
+app = typer.Typer(help="newsflow: streaming news ingestion (feeds -> Kafka -> Faust -> ES).",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+app.add_typer(stack_app, name="stack", help="The local Kafka + Elasticsearch stack.")
+err_console = Console(stderr=True)
+logger = structlog.get_logger("newsflow.cli")
+
+
+def _settings() -> Settings:
+    try:
+        settings = load_settings()
+    except ConfigError as err:
+        err_console.print(f"[red]newsflow: {escape(str(err))}[/red]")
+        raise typer.Exit(2) from err
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def _fail(err: NewsflowError) -> typer.Exit:
+    err_console.print(f"[red]newsflow: {escape(str(err))}[/red]")
+    return typer.Exit(1)
+
+
+async def _until_signalled() -> asyncio.Event:
+    """An event set by SIGTERM/SIGINT, so loops finish their batch before leaving."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+@app.command()
+def poll(once: Annotated[bool, typer.Option(help="Poll every feed once, then exit.")] = False,
+         feeds_file: Annotated[Path | None, typer.Option(help="Feed list (YAML).")] = None) -> None:
+    """Poll feeds, fetch and extract new articles, produce them to the articles topic."""
+    from connectors.feeds import parse_feed_list
+    from connectors.fetching import make_client
+    from connectors.poller import Poller, SeenStore
+    from pipeline.kafka import KafkaArticleSink, ensure_topics, start_producer
+
+    settings = _settings()
+    path = feeds_file or settings.poller.feeds_file
+    feeds = parse_feed_list(path.read_text(encoding="utf-8")).feeds
+
+    async def main() -> None:
+        stop = await _until_signalled()
+        await ensure_topics(settings.kafka, settings.topics)
+        producer = await start_producer(settings.kafka)
+        store = SeenStore(settings.poller.state_dir / "poller.sqlite")
+        try:
+            async with make_client(settings.fetch) as client:
+                poller = Poller(KafkaArticleSink(producer, settings.topics), store, client,
+                                settings.fetch, settings.poller)
+                logger.info("poller_started", feeds=len(feeds), once=once)
+                await poller.run(feeds, stop, once=once)
+        finally:
+            await producer.stop()
+            store.close()
+            logger.info("poller_stopped")
+
+    try:
+        asyncio.run(main())
+    except NewsflowError as err:
+        raise _fail(err) from err
+
+
+@app.command()
+def worker() -> None:
+    """Run the Faust worker (enrichment agent)."""
+    import faust
+
+    from pipeline.agents import register_agents
+    from pipeline.app import create_app
+    from pipeline.kafka import ensure_topics
+
+    settings = _settings()
+    try:
+        asyncio.run(ensure_topics(settings.kafka, settings.topics))
+    except NewsflowError as err:
+        raise _fail(err) from err
+    pipeline = create_app(settings)
+    register_agents(pipeline)
+    level = {"warning": "warn"}.get(settings.log_level, settings.log_level)
+    faust.Worker(pipeline.app, loglevel=level, quiet=True).execute_from_commandline()
+
+
+@app.command()
+def index() -> None:
+    """Bulk-load the enriched topic into Elasticsearch."""
+    from pipeline import metrics
+    from pipeline.indexer import Indexer, install_index, make_es, start_consumer
+    from pipeline.kafka import KafkaArticleSink, ensure_topics, start_producer
+
+    settings = _settings()
+    metrics.serve_metrics(settings.indexer.metrics_port)
+
+    async def main() -> None:
+        stop = await _until_signalled()
+        client = make_es(settings.es)
+        try:
+            await install_index(client, settings.es)
+            await ensure_topics(settings.kafka, settings.topics)
+            producer = await start_producer(settings.kafka)
+            consumer = await start_consumer(settings)
+            try:
+                indexer = Indexer(settings, consumer, client,
+                                  KafkaArticleSink(producer, settings.topics))
+                logger.info("indexer_started", topic=settings.topics.enriched,
+                            alias=settings.es.index_alias)
+                await indexer.run(stop)
+            finally:
+                await consumer.stop()
+                await producer.stop()
+        finally:
+            await client.close()
+            logger.info("indexer_stopped")
+
+    try:
+        asyncio.run(main())
+    except NewsflowError as err:
+        raise _fail(err) from err
+
+
+def _render_snippet(snippet: str) -> str:
+    return escape(snippet).replace("<em>", "[bold yellow]").replace("</em>", "[/bold yellow]")
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="Words to look for (all must match).")],
+    since: Annotated[str | None, typer.Option(help="Only newer than e.g. 90m, 12h, 7d.")] = None,
+    source: Annotated[str | None, typer.Option(help="Only this source domain.")] = None,
+    lang: Annotated[str | None, typer.Option(help="Only this language (ISO 639-1).")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
+) -> None:
+    """Search the indexed articles."""
+    from pipeline.search import search_articles
+
+    settings = _settings()
+    try:
+        hits = search_articles(settings.es, query, since=since, source=source, language=lang,
+                               limit=limit)
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from err
+    except NewsflowError as err:
+        raise _fail(err) from err
+    if as_json:
+        json.dump({"query": query, "hits": [h.as_dict() for h in hits]}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return
+    table = Table(title=f"{len(hits)} hit(s) for {query!r}", show_lines=True)
+    for column in ("score", "title", "source", "published", "snippet"):
+        table.add_column(column, overflow="fold")
+    for hit in hits:
+        table.add_row(f"{hit.score:.2f}", escape(hit.title or "(untitled)"), hit.source_domain,
+                      (hit.published_at or "")[:16], _render_snippet(hit.snippet))
+    Console().print(table)
+
+
+@app.command()
+def demo(
+    once: Annotated[bool, typer.Option(help="Stop after the search instead of running on.")] = False,
+    site_port: Annotated[int, typer.Option(help="Port of the bundled sample site.")] = 8765,
+) -> None:
+    """Bring the stack up, run the whole flow on the bundled sample site, search it."""
+    from pipeline.demo import run_demo
+
+    settings = _settings()
+    try:
+        run_demo(settings, once=once, site_port=site_port)
+    except NewsflowError as err:
+        raise _fail(err) from err
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""Elasticsearch documents and requests (pure): template, bulk actions, search bodies.
+
+Nothing here talks to a cluster; `pipeline/indexer.py` and `pipeline/search.py` do.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pipeline.records import EnrichedArticle
+from pipeline.settings import CONFIG_DIR, ElasticsearchSettings
+
+TEMPLATE_FILE = CONFIG_DIR / "elasticsearch" / "articles-template.json"
+JsonDict = dict[str, object]
+SINCE_RE = re.compile(r"^(\d+)([mhdw])$")
+SINCE_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+@dataclass(frozen=True)
+class ClusterFeatures:
+    """What the connected cluster can do; the integ-test distribution lacks both."""
+
+    english_analyzer: bool
+    ilm: bool
+
+
+def index_template(es: ElasticsearchSettings, features: ClusterFeatures) -> JsonDict:
+    with TEMPLATE_FILE.open(encoding="utf-8") as fh:
+        template: dict[str, dict[str, dict[str, object]]] = json.load(fh)
+    template.pop("_comment", None)
+    body = copy.deepcopy(template)
+    body["index_patterns"] = [f"{es.index_alias}-*"]  # type: ignore[assignment]
+    body["priority"] = 200  # type: ignore[assignment]
+    inner = body["template"]
+    props = inner["mappings"]["properties"]  # type: ignore[index]
+    if features.english_analyzer:
+        for name in ("title", "text", "description"):
+            fields = props[name].setdefault("fields", {})
+            fields["en"] = {"type": "text", "analyzer": "english"}
+    if features.ilm:
+        settings = inner["settings"]
+        settings["index.lifecycle.name"] = es.index_alias
+        settings["index.lifecycle.rollover_alias"] = es.index_alias
+    return body
+
+
+def ilm_policy() -> JsonDict:
+    """Roll the write index over monthly or at 30 GB, whichever comes first."""
+    return {"policy": {"phases": {"hot": {"actions": {
+        "rollover": {"max_age": "30d", "max_primary_shard_size": "30gb"}}}}}}
+
+
+def es_action(article: EnrichedArticle, alias: str) -> JsonDict:
+    """One bulk `index` action: _id = article_id, so a redelivered record overwrites."""
+    return {
+        "_op_type": "index",
+        "_index": alias,
+        "_id": article.article_id,
+        "_source": article.model_dump(mode="json"),
+    }
+
+
+def parse_since(value: str, now: datetime) -> datetime:
+    """'90m', '12h', '7d', '2w' -> the instant that long before now."""
+    match = SINCE_RE.match(value.strip())
+    if not match:
+        raise ValueError(f"expected a duration like 90m, 12h, 7d or 2w, got {value!r}")
+    amount, unit = int(match.group(1)), SINCE_UNITS[match.group(2)]
+    return now - timedelta(**{unit: amount})
+
+
+def search_body(query: str, *, since: datetime | None = None, source: str | None = None,
+                language: str | None = None, limit: int = 10,
+                english_fields: bool = False) -> JsonDict:
+    fields = ["title^3", "description^2", "text", "authors.text"]
+    if english_fields:
+        fields += ["title.en^2", "text.en"]
+    filters: list[JsonDict] = []
+    if since is not None:
+        filters.append({"range": {"published_at": {"gte": since.isoformat()}}})
+    if source:
+        filters.append({"term": {"source_domain": source.lower().removeprefix("www.")}})
+    if language:
+        filters.append({"term": {"language": language.lower()}})
+    return {
+        "size": limit,
+        "query": {"bool": {
+            "must": [{"multi_match": {"query": query, "fields": fields,
+                                      "type": "best_fields", "operator": "and"}}],
+            "filter": filters,
+        }},
+        "highlight": {
+            "fields": {"text": {"fragment_size": 160, "number_of_fragments": 1},
+                       "title": {"number_of_fragments": 0}},
+        },
+        "_source": ["article_id", "title", "url", "source_domain", "published_at",
+                    "language", "word_count"],
+    }

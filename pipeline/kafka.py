@@ -1,0 +1,86 @@
+"""Kafka plumbing shared by the workers (adapter): topic creation, producing, dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
+
+from pipeline.errors import SinkUnavailable
+from pipeline.records import DeadLetter, ExtractedArticle
+from pipeline.settings import KafkaSettings, TopicSettings
+
+logger = structlog.get_logger("newsflow.kafka")
+
+
+def unreachable(kafka: KafkaSettings) -> SinkUnavailable:
+    return SinkUnavailable(
+        f"Kafka is not reachable at {kafka.bootstrap_servers}. Start the local stack with "
+        "`newsflow stack up`, or point NEWSFLOW_KAFKA__BOOTSTRAP_SERVERS at your cluster.",
+        target=kafka.bootstrap_servers, reason="kafka-unreachable",
+    )
+
+
+async def ensure_topics(kafka: KafkaSettings, topics: TopicSettings) -> None:
+    """Create the pipeline's topics with the configured partition counts (idempotent)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers,
+                                client_id=f"{kafka.client_id}-admin",
+                                request_timeout_ms=int(kafka.request_timeout_s * 1000))
+    try:
+        await admin.start()
+    except KafkaConnectionError as err:
+        raise unreachable(kafka) from err
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [NewTopic(name, topics.partitions, topics.replication_factor)
+                  for name in topics.all_names() if name not in existing]
+        if wanted:
+            try:
+                await admin.create_topics(wanted)
+            except TopicAlreadyExistsError:
+                pass  # another worker created it between list and create: the goal is met
+            logger.info("topics_created", topics=[t.name for t in wanted])
+    finally:
+        await admin.close()
+
+
+async def start_producer(kafka: KafkaSettings) -> AIOKafkaProducer:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=kafka.bootstrap_servers,
+        client_id=kafka.client_id,
+        acks="all",
+        enable_idempotence=True,
+        request_timeout_ms=int(kafka.request_timeout_s * 1000),
+    )
+    try:
+        await producer.start()
+    except KafkaConnectionError as err:
+        await producer.stop()
+        raise unreachable(kafka) from err
+    return producer
+
+
+class KafkaArticleSink:
+    """The poller's sink: articles keyed by article_id, dead letters beside them."""
+
+    def __init__(self, producer: AIOKafkaProducer, topics: TopicSettings) -> None:
+        self._producer = producer
+        self._topics = topics
+
+    async def publish(self, article: ExtractedArticle) -> None:
+        await self._send(self._topics.articles, article.article_id,
+                         article.model_dump_json().encode())
+
+    async def dead_letter(self, letter: DeadLetter) -> None:
+        await self._send(self._topics.dead_letter, letter.key,
+                         letter.model_dump_json().encode())
+
+    async def _send(self, topic: str, key: str | None, value: bytes) -> None:
+        try:
+            await self._producer.send_and_wait(topic, value,
+                                               key=key.encode() if key else None)
+        except (KafkaError, asyncio.TimeoutError) as err:
+            raise SinkUnavailable(f"send to {topic} failed: {err}", target=topic) from err

@@ -1,0 +1,83 @@
+"""Running the three workers as child processes: for the demo and the integration tests.
+
+Each worker is the real `newsflow <command>` process, configured only through NEWSFLOW_*
+environment variables, exactly as in docker-compose.yml.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.errors import NewsflowError
+
+STOP_TIMEOUT_S = 30.0
+
+
+def settings_env(overrides: Mapping[str, object]) -> dict[str, str]:
+    """{"kafka.bootstrap_servers": x} -> {"NEWSFLOW_KAFKA__BOOTSTRAP_SERVERS": "x"}."""
+    return {"NEWSFLOW_" + key.replace(".", "__").upper(): str(value)
+            for key, value in overrides.items()}
+
+
+def tail(path: Path, lines: int = 30) -> str:
+    if not path.exists():
+        return "(no log)"
+    return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+
+
+@dataclass
+class WorkerProcess:
+    name: str
+    popen: subprocess.Popen[bytes]
+    log_path: Path
+
+
+@dataclass
+class WorkerGroup:
+    env: dict[str, str]
+    log_dir: Path
+    workers: dict[str, WorkerProcess] = field(default_factory=dict)
+
+    def start(self, name: str, *args: str) -> WorkerProcess:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log_path = self.log_dir / f"{name}.log"
+        log = log_path.open("ab")
+        popen = subprocess.Popen(
+            [sys.executable, "-m", "pipeline.cli", *args],
+            env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+        log.close()
+        worker = WorkerProcess(name, popen, log_path)
+        self.workers[name] = worker
+        return worker
+
+    def check_alive(self) -> None:
+        """Raise, with the log tail, if a worker that should be running has exited."""
+        for worker in self.workers.values():
+            code = worker.popen.poll()
+            if code is not None:
+                raise NewsflowError(
+                    f"worker {worker.name!r} exited with code {code}; last log lines "
+                    f"({worker.log_path}):\n{tail(worker.log_path)}", reason="worker-exited")
+
+    def stop(self, name: str, *, kill: bool = False) -> int:
+        """SIGTERM (graceful: the batch in hand is finished) or SIGKILL; returns the exit code."""
+        worker = self.workers.pop(name)
+        if worker.popen.poll() is None:
+            worker.popen.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+        try:
+            return worker.popen.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            worker.popen.kill()
+            return worker.popen.wait()
+
+    def stop_all(self) -> None:
+        for name in list(self.workers):
+            self.stop(name)

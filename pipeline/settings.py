@@ -1,0 +1,197 @@
+"""One Settings object: config/newsflow.yaml, overridden by NEWSFLOW_* environment variables.
+
+Nested settings use a double underscore: NEWSFLOW_KAFKA__BOOTSTRAP_SERVERS=host:9092,
+NEWSFLOW_ES__URL=http://es:9200. Build it once with `load_settings()` and hand each
+function the narrowest slice (`.kafka`, `.es`, `.fetch`, ...).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+from pipeline.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = PROJECT_ROOT / "config"
+DEFAULT_CONFIG_FILE = CONFIG_DIR / "newsflow.yaml"
+
+
+def _under_project(path: Path) -> Path:
+    # Relative paths in config mean "relative to the project", not to the caller's cwd.
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+ProjectPath = Annotated[Path, AfterValidator(_under_project)]
+
+
+class Slice(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TopicSettings(Slice):
+    articles: str = "newsflow.articles.v1"
+    enriched: str = "newsflow.enriched.v1"
+    dead_letter: str = "newsflow.dead-letter.v1"
+    partitions: int = Field(default=3, ge=1, le=1024)
+    replication_factor: int = Field(default=1, ge=1)
+
+    def all_names(self) -> tuple[str, ...]:
+        return (self.articles, self.enriched, self.dead_letter)
+
+
+class KafkaSettings(Slice):
+    bootstrap_servers: str = "127.0.0.1:9092"
+    client_id: str = "newsflow"
+    request_timeout_s: float = Field(default=10.0, gt=0)
+
+    @field_validator("bootstrap_servers")
+    @classmethod
+    def _has_port(cls, value: str) -> str:
+        for server in value.split(","):
+            host, _, port = server.strip().rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"expected host:port[,host:port...], got {value!r}")
+        return value
+
+
+class ElasticsearchSettings(Slice):
+    url: str = "http://127.0.0.1:9200"
+    index_alias: str = "newsflow-articles"  # readers and writers use the alias only
+    request_timeout_s: float = Field(default=30.0, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _is_http(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"expected an http(s) URL, got {value!r}")
+        return value.rstrip("/")
+
+    @property
+    def first_index(self) -> str:
+        return f"{self.index_alias}-000001"
+
+    @property
+    def template_name(self) -> str:
+        # One template per alias, so isolated test indices never share a template.
+        return self.index_alias
+
+
+class FetchSettings(Slice):
+    user_agent: str = "newsflow/0.1 (+https://github.com/newsflow/newsflow)"
+    connect_timeout_s: float = Field(default=10.0, gt=0)
+    read_timeout_s: float = Field(default=20.0, gt=0)
+    total_timeout_s: float = Field(default=60.0, gt=0)
+    max_redirects: int = Field(default=5, ge=0, le=30)
+    max_bytes: int = Field(default=10_000_000, gt=0)
+    per_host_concurrency: int = Field(default=2, ge=1)
+
+
+class PollerSettings(Slice):
+    feeds_file: ProjectPath = CONFIG_DIR / "feeds.yaml"
+    interval_s: float = Field(default=300.0, gt=0)
+    state_dir: ProjectPath = PROJECT_ROOT / ".stack" / "state"
+    max_entries_per_poll: int = Field(default=500, ge=1)
+
+
+class WorkerSettings(Slice):
+    app_id: str = "newsflow"
+    data_dir: ProjectPath = PROJECT_ROOT / ".stack" / "state" / "faust"
+    web_port: int = Field(default=6066, ge=1, le=65535)
+
+
+class IndexerSettings(Slice):
+    group_id: str = "newsflow-indexer"
+    batch_size: int = Field(default=500, ge=1)
+    flush_interval_s: float = Field(default=1.0, gt=0)
+    metrics_port: int = Field(default=0, ge=0, le=65535)  # 0: no metrics endpoint
+
+
+class StackSettings(Slice):
+    home: ProjectPath = PROJECT_ROOT / ".stack"  # data, logs, pid files
+    cache_dir: ProjectPath | None = None  # downloads; None: a per-user cache (see pipeline/stack.py)
+    kafka_version: str = "4.1.1"
+    es_version: str = "8.19.21"
+    kafka_port: int = Field(default=9092, ge=1, le=65535)
+    kafka_controller_port: int = Field(default=9093, ge=1, le=65535)
+    es_port: int = Field(default=9200, ge=1, le=65535)
+    es_transport_port: int = Field(default=9300, ge=1, le=65535)
+    kafka_heap_mb: int = Field(default=512, ge=256)
+    es_heap_mb: int = Field(default=768, ge=256)
+    es_user: str = "newsflow-es"  # Elasticsearch refuses root; used when we are root
+    start_timeout_s: float = Field(default=120.0, gt=0)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSFLOW_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    log_level: str = "info"
+    log_format: str = "json"  # json | console
+    kafka: KafkaSettings = KafkaSettings()
+    topics: TopicSettings = TopicSettings()
+    es: ElasticsearchSettings = ElasticsearchSettings()
+    fetch: FetchSettings = FetchSettings()
+    poller: PollerSettings = PollerSettings()
+    worker: WorkerSettings = WorkerSettings()
+    indexer: IndexerSettings = IndexerSettings()
+    stack: StackSettings = StackSettings()
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.lower() not in {"debug", "info", "warning", "error"}:
+            raise ValueError(f"expected debug|info|warning|error, got {value!r}")
+        return value.lower()
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        if value not in {"json", "console"}:
+            raise ValueError(f"expected json|console, got {value!r}")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config_file = Path(os.environ.get("NEWSFLOW_CONFIG", DEFAULT_CONFIG_FILE))
+        yaml_source = YamlConfigSettingsSource(settings_cls, yaml_file=config_file)
+        # Precedence: explicit arguments, then environment, then the YAML file.
+        return (init_settings, env_settings, yaml_source)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build Settings, turning validation errors into a ConfigError naming setting and value."""
+    config_file = Path(os.environ.get("NEWSFLOW_CONFIG", DEFAULT_CONFIG_FILE))
+    if not config_file.is_file():
+        raise ConfigError(f"config file not found: {config_file} (set NEWSFLOW_CONFIG)")
+    try:
+        return Settings(**overrides)
+    except ValidationError as err:
+        problems = []
+        for item in err.errors():
+            name = ".".join(str(p) for p in item["loc"])
+            env_name = "NEWSFLOW_" + "__".join(str(p).upper() for p in item["loc"])
+            problems.append(
+                f"  {name} (env {env_name}) = {item.get('input')!r}: {item['msg']}"
+            )
+        raise ConfigError("invalid settings:\n" + "\n".join(problems)) from err

@@ -1,0 +1,87 @@
+"""Small helpers for integration tests: read a topic to its end, produce raw records, wait."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+
+async def _read_all(bootstrap: str, topic: str) -> list[tuple[bytes | None, bytes]]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in
+                      (consumer.partitions_for_topic(topic) or set())]
+        if not partitions:
+            await consumer._client.force_metadata_update()  # noqa: SLF001 - fresh topic
+            partitions = [TopicPartition(topic, p) for p in
+                          (consumer.partitions_for_topic(topic) or set())]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        end = await consumer.end_offsets(partitions)
+        out: list[tuple[bytes | None, bytes]] = []
+        remaining = {tp for tp in partitions if end[tp] > 0}
+        while remaining:
+            batch = await consumer.getmany(timeout_ms=1000)
+            for tp, records in batch.items():
+                out.extend((r.key, r.value or b"") for r in records)
+                if records and records[-1].offset + 1 >= end[tp]:
+                    remaining.discard(tp)
+        return out
+    finally:
+        await consumer.stop()
+
+
+def read_topic(bootstrap: str, topic: str) -> list[tuple[bytes | None, bytes]]:
+    return asyncio.run(_read_all(bootstrap, topic))
+
+
+async def _produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        for key, value in records:
+            await producer.send(topic, value, key=key)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+def produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> None:
+    asyncio.run(_produce(bootstrap, topic, records))
+
+
+def wait_for(condition: Callable[[], bool], *, timeout_s: float, what: str,
+             check: Callable[[], None] | None = None) -> None:
+    """Poll `condition` until true; `check` runs each round (e.g. workers still alive)."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if check:
+            check()
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+        time.sleep(0.25)
+
+
+async def _lag(bootstrap: str, group: str, topic: str) -> int:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group,
+                                enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in
+                      (consumer.partitions_for_topic(topic) or set())]
+        end = await consumer.end_offsets(partitions)
+        lag = 0
+        for tp in partitions:
+            lag += end[tp] - ((await consumer.committed(tp)) or 0)
+        return lag
+    finally:
+        await consumer.stop()
+
+
+def consumer_lag(bootstrap: str, group: str, topic: str) -> int:
+    """Records of `topic` that consumer group `group` has not committed yet."""
+    return asyncio.run(_lag(bootstrap, group, topic))
