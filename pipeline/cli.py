@@ -60,7 +60,10 @@ def poll(once: Annotated[bool, typer.Option(help="Poll every feed once, then exi
     from connectors.poller import Poller, SeenStore
     from pipeline.kafka import KafkaArticleSink, ensure_topics, start_producer
 
+    from pipeline import metrics
+
     settings = _settings()
+    metrics.serve_metrics(settings.poller.metrics_port)
     path = feeds_file or settings.poller.feeds_file
     feeds = parse_feed_list(path.read_text(encoding="utf-8")).feeds
 
@@ -90,6 +93,7 @@ def poll(once: Annotated[bool, typer.Option(help="Poll every feed once, then exi
 def worker() -> None:
     """Run the Faust worker (enrichment agent)."""
     import faust
+    from faust.sensors.prometheus import setup_prometheus_sensors
 
     from pipeline.agents import register_agents
     from pipeline.app import create_app
@@ -102,6 +106,8 @@ def worker() -> None:
         raise _fail(err) from err
     pipeline = create_app(settings)
     register_agents(pipeline)
+    # Faust's own stream/table metrics and ours, on the worker's web port at /metrics.
+    setup_prometheus_sensors(pipeline.app)
     level = {"warning": "warn"}.get(settings.log_level, settings.log_level)
     faust.Worker(pipeline.app, loglevel=level, quiet=True).execute_from_commandline()
 
@@ -189,6 +195,7 @@ def demo(
     from pipeline.demo import run_demo
 
     settings = _settings()
+    configure_logging(settings.log_level, "console")  # a person is watching; workers log JSON
     try:
         run_demo(settings, once=once, site_port=site_port)
     except NewsflowError as err:

@@ -101,12 +101,13 @@ class PollerSettings(Slice):
     interval_s: float = Field(default=300.0, gt=0)
     state_dir: ProjectPath = PROJECT_ROOT / ".stack" / "state"
     max_entries_per_poll: int = Field(default=500, ge=1)
+    metrics_port: int = Field(default=0, ge=0, le=65535)  # 0: no metrics endpoint
 
 
 class WorkerSettings(Slice):
     app_id: str = "newsflow"
     data_dir: ProjectPath = PROJECT_ROOT / ".stack" / "state" / "faust"
-    web_port: int = Field(default=6066, ge=1, le=65535)
+    web_port: int = Field(default=6066, ge=1, le=65535)  # Faust web: /metrics, /health
 
 
 class IndexerSettings(Slice):
