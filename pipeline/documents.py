@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pipeline.records import EnrichedArticle
-from pipeline.settings import CONFIG_DIR, ElasticsearchSettings
+from pipeline.settings import ElasticsearchSettings
 
-TEMPLATE_FILE = CONFIG_DIR / "elasticsearch" / "articles-template.json"
 JsonDict = dict[str, object]
 SINCE_RE = re.compile(r"^(\d+)([mhdw])$")
 SINCE_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -29,7 +28,7 @@ class ClusterFeatures:
 
 
 def index_template(es: ElasticsearchSettings, features: ClusterFeatures) -> JsonDict:
-    with TEMPLATE_FILE.open(encoding="utf-8") as fh:
+    with es.template_file.open(encoding="utf-8") as fh:
         template: dict[str, dict[str, dict[str, object]]] = json.load(fh)
     template.pop("_comment", None)
     body = copy.deepcopy(template)

@@ -67,6 +67,7 @@ class KafkaSettings(Slice):
 class ElasticsearchSettings(Slice):
     url: str = "http://127.0.0.1:9200"
     index_alias: str = "newsflow-articles"  # readers and writers use the alias only
+    template_file: ProjectPath = CONFIG_DIR / "elasticsearch" / "articles-template.json"
     request_timeout_s: float = Field(default=30.0, gt=0)
 
     @field_validator("url")
