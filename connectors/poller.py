@@ -9,22 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-import httpx
 import structlog
 
 from connectors.extraction import ExtractOptions, extract_article
 from connectors.feeds import FeedEntry, FeedSubscription, parse_feed
-from connectors.fetching import HostLimiter, fetch_page, get_capped
+from connectors.fetching import Fetcher, fetch_page
 from pipeline import metrics
 from pipeline.errors import NewsflowError, RejectedRecord, TransientError
 from pipeline.records import DeadLetter, ExtractedArticle
-from pipeline.settings import FetchSettings, PollerSettings
+from pipeline.settings import PollerSettings
 
 logger = structlog.get_logger("newsflow.poller")
 STAGE = "poll"
@@ -50,7 +50,7 @@ class SeenStore:
             "seen_at TEXT, outcome TEXT)")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS validators (feed_url TEXT PRIMARY KEY, etag TEXT, "
-            "last_modified TEXT)")
+            "last_modified TEXT, body_hash TEXT)")
         self._db.commit()
 
     def is_seen(self, article_id: str) -> bool:
@@ -62,19 +62,22 @@ class SeenStore:
                          (article_id, feed_url, now.isoformat(), outcome))
         self._db.commit()
 
-    def validators(self, feed_url: str) -> dict[str, str]:
-        row = self._db.execute("SELECT etag, last_modified FROM validators WHERE feed_url = ?",
-                               (feed_url,)).fetchone()
+    def validators(self, feed_url: str) -> tuple[dict[str, str], str | None]:
+        """Conditional-GET headers for the feed, and the hash of the body last processed."""
+        row = self._db.execute(
+            "SELECT etag, last_modified, body_hash FROM validators WHERE feed_url = ?",
+            (feed_url,)).fetchone()
         headers: dict[str, str] = {}
         if row and row[0]:
             headers["If-None-Match"] = row[0]
         if row and row[1]:
             headers["If-Modified-Since"] = row[1]
-        return headers
+        return headers, (row[2] if row else None)
 
-    def set_validators(self, feed_url: str, etag: str | None, last_modified: str | None) -> None:
-        self._db.execute("INSERT OR REPLACE INTO validators VALUES (?, ?, ?)",
-                         (feed_url, etag, last_modified))
+    def set_validators(self, feed_url: str, etag: str | None, last_modified: str | None,
+                       body_hash: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO validators VALUES (?, ?, ?, ?)",
+                         (feed_url, etag, last_modified, body_hash))
         self._db.commit()
 
     def close(self) -> None:
@@ -98,47 +101,44 @@ def _dead_letter(entry: FeedEntry, err: NewsflowError) -> DeadLetter:
 
 
 class Poller:
-    def __init__(self, sink: ArticleSink, store: SeenStore, client: httpx.AsyncClient,
-                 fetch: FetchSettings, poller: PollerSettings,
-                 extract: ExtractOptions | None = None) -> None:
+    def __init__(self, sink: ArticleSink, store: SeenStore, fetcher: Fetcher,
+                 poller: PollerSettings, extract: ExtractOptions | None = None) -> None:
         self._sink = sink
         self._store = store
-        self._client = client
-        self._fetch = fetch
+        self._fetcher = fetcher
         self._poller = poller
         self._extract = extract or ExtractOptions()
-        self._limiter = HostLimiter(fetch.per_host_concurrency)
 
     async def poll_feed(self, feed: FeedSubscription) -> PollResult:
         log = logger.bind(feed_url=feed.url)
+        headers, last_hash = self._store.validators(feed.url)
         try:
-            response, body = await get_capped(self._client, feed.url, self._fetch,
-                                              headers=self._store.validators(feed.url))
-            if response.status_code == 304:
+            response = await self._fetcher.get(feed.url, headers=headers)
+            body_hash = hashlib.sha256(response.body).hexdigest()
+            # A 200 with the very bytes we already processed is a 304 the server didn't send.
+            if response.status == 304 or body_hash == last_hash:
                 metrics.FEED_POLLS.labels(outcome="not-modified").inc()
-                log.debug("feed_not_modified")
+                log.debug("feed_not_modified", status=response.status)
                 return PollResult(feed.url, "not-modified")
-            if response.status_code != 200:
-                raise NewsflowError(f"feed answered HTTP {response.status_code}",
-                                    reason=f"http-{response.status_code}")
-            parsed = parse_feed(body, feed.url,
+            parsed = parse_feed(response.body, feed.url,
                                 content_type=response.headers.get("content-type"))
         except NewsflowError as err:
             metrics.FEED_POLLS.labels(outcome=err.reason).inc()
             log.warning("feed_poll_failed", reason=err.reason, error=str(err))
             return PollResult(feed.url, err.reason, problems=[str(err)])
         result = PollResult(feed.url, "ok", problems=[parsed.problem] if parsed.problem else [])
-        new = [e for e in parsed.entries if not self._store.is_seen(e.article_id)]
-        new = new[: self._poller.max_entries_per_poll]
+        unseen = [e for e in parsed.entries if not self._store.is_seen(e.article_id)]
+        new = unseen[: self._poller.max_entries_per_poll]
         result.new_entries = len(new)
         outcomes = await asyncio.gather(*(self._emit(entry) for entry in new))
         result.published = outcomes.count("ok")
         result.dead_lettered = outcomes.count("dead-lettered")
         result.retry_later = outcomes.count("retry")
-        # Validators are stored last: if anything must be retried, the next poll re-reads.
-        if result.retry_later == 0:
+        # Validators are stored last, and only when the feed was worked through completely:
+        # otherwise the next poll must re-read it (entries left over or to retry).
+        if result.retry_later == 0 and len(new) == len(unseen):
             self._store.set_validators(feed.url, response.headers.get("etag"),
-                                       response.headers.get("last-modified"))
+                                       response.headers.get("last-modified"), body_hash)
         metrics.FEED_POLLS.labels(outcome="ok").inc()
         log.info("feed_polled", entries=len(parsed.entries), new=result.new_entries,
                  published=result.published, dead_lettered=result.dead_lettered,
@@ -148,7 +148,7 @@ class Poller:
     async def _emit(self, entry: FeedEntry) -> str:
         log = logger.bind(article_id=entry.article_id, url=entry.link, feed_url=entry.feed_url)
         try:
-            page = await fetch_page(self._client, entry, self._fetch, self._limiter)
+            page = await fetch_page(self._fetcher, entry)
             article = extract_article(page, self._extract)
             await self._sink.publish(article)
         except TransientError as err:

@@ -56,7 +56,7 @@ def poll(once: Annotated[bool, typer.Option(help="Poll every feed once, then exi
          feeds_file: Annotated[Path | None, typer.Option(help="Feed list (YAML).")] = None) -> None:
     """Poll feeds, fetch and extract new articles, produce them to the articles topic."""
     from connectors.feeds import parse_feed_list
-    from connectors.fetching import make_client
+    from connectors.fetching import Fetcher, make_client
     from connectors.poller import Poller, SeenStore
     from pipeline.kafka import KafkaArticleSink, ensure_topics, start_producer
 
@@ -74,8 +74,8 @@ def poll(once: Annotated[bool, typer.Option(help="Poll every feed once, then exi
         store = SeenStore(settings.poller.state_dir / "poller.sqlite")
         try:
             async with make_client(settings.fetch) as client:
-                poller = Poller(KafkaArticleSink(producer, settings.topics), store, client,
-                                settings.fetch, settings.poller)
+                poller = Poller(KafkaArticleSink(producer, settings.topics), store,
+                                Fetcher(client, settings.fetch), settings.poller)
                 logger.info("poller_started", feeds=len(feeds), once=once)
                 await poller.run(feeds, stop, once=once)
         finally:

@@ -88,6 +88,7 @@ def run_demo(settings: Settings, *, once: bool, site_port: int) -> None:
             "poller.state_dir": demo_dir / "state",
             "worker.data_dir": demo_dir / "faust",
             "log_format": "json",
+            "fetch.allowed_networks": '["127.0.0.0/8"]',  # the sample site is on loopback
         })
         group = WorkerGroup(env=env, log_dir=demo_dir / "logs")
         try:

@@ -7,6 +7,7 @@ function the narrowest slice (`.kafka`, `.es`, `.fetch`, ...).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Annotated, Any
@@ -95,6 +96,17 @@ class FetchSettings(Slice):
     max_redirects: int = Field(default=5, ge=0, le=30)
     max_bytes: int = Field(default=10_000_000, gt=0)
     per_host_concurrency: int = Field(default=2, ge=1)
+    per_host_min_delay_s: float = Field(default=0.5, ge=0)
+    respect_robots: bool = True
+    # Private/loopback/link-local/multicast targets are refused unless listed here (CIDRs).
+    allowed_networks: tuple[str, ...] = ()
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _are_networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for net in value:
+            ipaddress.ip_network(net, strict=False)  # raises ValueError naming the bad one
+        return value
 
 
 class PollerSettings(Slice):

@@ -65,6 +65,8 @@ def isolated(stack: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         "indexer.group_id": f"{run}-indexer",
         "poller.state_dir": tmp_path / "poller",
         "log_format": "json",
+        "fetch.allowed_networks": '["127.0.0.0/8"]',  # the suite's servers are on loopback
+        "fetch.per_host_min_delay_s": 0,
     })
     for key, value in env.items():
         monkeypatch.setenv(key, value)
