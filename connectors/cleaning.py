@@ -1,0 +1,270 @@
+"""Second-stage cleaner: strips the chrome that main-text extractors let through.
+
+Works on plain text too (one paragraph per line or per blank-line block). Rules are general
+cue phrases plus structure (position, length, sentence shape), never a site's markup:
+
+  * chrome lines: skip links, cookie/consent, newsletter and subscribe prompts, donation
+    drives, share/app/print prompts, contact and reporter credits, copyright lines, bare
+    timestamps, "source: site.com" trailers, tagline + URL banners;
+  * tails: a related-stories or fundraising heading near the end takes what follows with it;
+  * an unrelated story glued after the article (a headline whose names the article never
+    mentioned, followed by its own lead) is cut when `drop_glued_story` is on;
+  * footnote markers such as " [1]" are removed inside paragraphs.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict
+
+_FLAGS = re.IGNORECASE
+
+_MONTHS = (r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?")
+_DAYS = r"(mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?"
+# A line that is only a date and/or time, e.g. "Monday, November 18, 2019 - 11:28 AMT".
+_DATE_LINE = (rf"^({_DAYS}\s+)?(({_MONTHS}\s+\d{{1,2}}(st|nd|rd|th)?,?\s+\d{{4}})|"
+              rf"(\d{{1,2}}\s+{_MONTHS},?\s+\d{{4}})|(\d{{1,4}}[/.-]\d{{1,2}}[/.-]\d{{2,4}}))"
+              r"([\s,|-]+(at\s+)?\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?(\s*[a-z]{2,4})?)?\W*$")
+
+# A line matching one of these (and no longer than the limit) is chrome.
+_CHROME: tuple[tuple[re.Pattern[str], int], ...] = tuple(
+    (re.compile(pattern, _FLAGS), limit) for pattern, limit in (
+        # navigation
+        (r"^(skip to (main |the )?(content|navigation|article)|jump to (main )?content)\b", 60),
+        # cookies and consent
+        (r"\b(we|this (web)?site|our (web)?site|site) uses? cookies\b", 400),
+        (r"^(accept|allow|manage|reject) (all )?(cookies|consent|preferences)\b", 80),
+        (r"\bcookie (policy|settings|preferences|consent)\b", 250),
+        (r"^by (continuing to (use|browse)|using) (this|our) (site|website)", 300),
+        # newsletters and subscriptions
+        (r"\b(sign up|subscribe|register) (now |today )?(for|to) (our|the|a|their)?\s*"
+         r"([\w'’.-]+\s){0,4}(newsletters?|e-?mails?|alerts?|briefing|digest)\b", 300),
+        (r"\b(newsletters?|your inbox)\b.{0,60}$", 200),
+        (r"^(enter|your) e-?mail( address)?\b", 100),
+        (r"^(subscribe|sign up|log ?in|register)( now| today| here)?\W*$", 40),
+        (r"^already a (subscriber|member)\b", 200),
+        # donations and memberships
+        (r"\b(donate|donation|contribute) (today|now|here)\b", 400),
+        (r"\bsupport (our|independent|quality|local) (journalism|reporting|newsroom)\b", 400),
+        (r"^(become|be) a (supporter|member|patron|subscriber)\b", 120),
+        (r"^(owned by our readers|fighting fund|you'?[’']?ve raised|we need\W*[£$€]|"
+         r"\d+ days? (remaining|left)|make a (donation|contribution))", 120),
+        # share, apps, print, reprints, contact
+        (r"^(share|tweet|email|print|save) (this|the) (article|story|page|post)\b", 80),
+        (r"^share (on|via|to) (facebook|twitter|x|whatsapp|linkedin|email)\b", 80),
+        (r"^(click|tap) here to (get|download|install)\b", 200),
+        (r"\b(download|get) (the|our) [\w'’ ]{0,40}\bapp\b", 160),
+        (r"^(order|buy|purchase) (reprints|a reprint|licensing)\b", 80),
+        (r"^(follow|like) (us|him|her|them|@\w+|[\w .'’-]{2,40}) on "
+         r"(twitter|x|facebook|instagram|linkedin|youtube|tiktok)\b", 400),
+        (r"^if you (enjoyed|liked|value|appreciate)d? (this|our|reading)\b", 400),
+        (r"\bcomments? (are|is) (closed|moderated)|\bmoderating (all )?comments\b", 200),
+        (r"^(listen|download|watch|itunes|spotify|apple podcasts|google podcasts)\s*:\s*"
+         r"https?://\S+$", 200),
+        (r"^how to (listen|subscribe|watch)\b", 80),
+        (r"^have a (news )?tip\?", 250),
+        (r"^(email|write to|contact|reach) [\w .'’-]{2,60} at \S+@\S+", 300),
+        (r"\b(may|can) be (reached|contacted) at \S+@\S+", 300),
+        (r"^listen (to|on) [\w .'’-]{2,60}(live|podcast|here|on)\b", 160),
+        # credits and legal
+        (r"^\(?\s*(additional )?(reporting|writing|editing|compiled|research) by\b", 300),
+        (r"\bcontributed (reporting|to this (report|story|article))\W*$", 200),
+        (r"^(©|\(c\)|copyright\b)", 300),
+        (r"\ball rights reserved\b", 300),
+        (r"\bmay not be (re)?published, broadcast, rewritten\b", 300),
+        # contact details, captions and galleries on their own line
+        (r"\S+@\S+\.[a-z]{2,}", 300),
+        (r"^(https?://)?(www\.)?(twitter|x|facebook|instagram)\.com/\w+/?$", 80),
+        (r"^(photo|image|picture|video|graphic)s?( credit)?\s*:", 80),
+        (r"^(\(?(credit|photo|image)s?\b[^)]*\)?)$", 80),
+        (r"\((image |photo )?credits?:[^)]*\)$|\((ap|afp|reuters|getty images|epa)"
+         r"( photo)?(/[^)]*)?\)$", 300),
+        (r"^(image|photo|picture|slide) \d+ (of|/) \d+$", 30),
+        (r"^(reading time|tempo de leitura|lesezeit|temps de lecture|tiempo de lectura)\b"
+         r"\s*:?\s*\d", 60),
+        (r"^\d+\s*(min|minute)s?\.? read\W*$", 30),
+        # dates, sources, bylines on their own line
+        (r"^by( [A-Z][\w’'.-]*| and| de| van| von){1,6}$", 60),
+        (r"^[A-Z][\w’'.-]+( [A-Z][\w’'.-]+){1,3}, (ap|afp|reuters|associated press|bloomberg)"
+         r"\b[\w ]{0,40}(writer|reporter|correspondent|editor)\b", 120),
+        (_DATE_LINE, 80),
+        (r"^((last )?updated|published|posted)( on| at)?:?\s+(\w+\.? )?\d{1,2}[:/.,\s]", 80),
+        (r"^(source|sources|via)\s*:\s*[\w.-]+\.[a-z]{2,}/?\S*\s*$", 120),
+        (r"^(related|related (stories|articles|content|coverage|links)|read more|read also|"
+         r"see also|also read|more from|more on this|most (read|popular|viewed|shared)|"
+         r"don'?[’']?t miss|recommended( for you)?|you (may|might) also like|trending( now)?)"
+         r"\b\s*:", 300),
+    )
+)
+
+# A heading line that ends the article: it and what follows are dropped when near the end.
+_TAIL_HEAD = re.compile(
+    r"^(related|related (stories|articles|content|coverage|links|posts|topics)|read more|"
+    r"read also|see also|also read|more (stories|news|from [\w .'’-]+)|more on this( story)?|"
+    r"most (read|popular|viewed|shared)( in [\w .'’-]+)?|don'?[’']?t miss|recommended|"
+    r"you (may|might) also like|trending( now)?|top stories|latest (news|stories)|"
+    r"leggi anche|leia também|lesen sie auch|(à )?lire aussi|voir aussi|lee también|"
+    r"véase también|ver también|owned by our readers|fighting fund|support (our|independent) journalism|"
+    r"comments?|leave a (reply|comment)|share this( article| story)?)\W*$",
+    _FLAGS,
+)
+_FUNDRAISING_HEAD = re.compile(
+    r"^(owned by our readers|fighting fund|support (our|independent) journalism)\W*$", _FLAGS)
+_FOOTNOTE = re.compile(r"(?<=\S)\s?\[\d{1,3}\](?=[\s.,;:!?]|$)|^\s*\[\d{1,3}\]\s*")
+_WORD = re.compile(r"\w+")
+_URL = re.compile(r"(https?://|www\.)\S+", _FLAGS)
+_SENTENCE_END = re.compile(r"[.!?…:;\"”’')\]]\s*$")
+_CAP_WORD = re.compile(r"\b[A-Z][\w’'-]+")
+_LIST_ITEM = re.compile(r"^\s*([-*•–]|\d+[.)])\s+")
+
+
+class CleanOptions(BaseModel):
+    """Switches for the cleaner; the defaults are what the extraction benchmark supports."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    drop_chrome_lines: bool = True
+    drop_tails: bool = True
+    drop_glued_story: bool = True
+    strip_footnote_markers: bool = True
+    drop_repeats: bool = True  # the same caption or pull quote printed twice
+    drop_headline: bool = True
+    tail_share: float = 0.35  # a tail heading must sit in the last part of the text
+
+
+def clean_text(text: str, opts: CleanOptions = CleanOptions(), *,
+               title: str | None = None) -> str:
+    """Return `text` without residual chrome: paragraphs joined by blank lines.
+
+    `title`, when known, is the headline: a leading paragraph repeating it is dropped.
+    """
+    paras = split_paragraphs(text)
+    if opts.strip_footnote_markers:
+        paras = [_FOOTNOTE.sub("", p).strip() for p in paras]
+    if opts.drop_chrome_lines:
+        paras = [p for p in paras if p and _WORD.search(p) and not is_chrome_line(p)]
+    if opts.drop_repeats:
+        paras = _drop_repeats(paras)
+    if title and opts.drop_headline:
+        paras = _drop_headline(paras, title)
+    if opts.drop_tails:
+        paras = _drop_tail(paras, opts.tail_share)
+    if opts.drop_glued_story:
+        paras = _drop_glued_story(paras)
+    return "\n\n".join(p for p in paras if p)
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """One paragraph per non-empty line, inner whitespace collapsed."""
+    out = []
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = " ".join(line.split())
+        if line:
+            out.append(line)
+    return out
+
+
+def is_chrome_line(line: str) -> bool:
+    """True when the line is site furniture rather than article prose."""
+    for pattern, limit in _CHROME:
+        if len(line) <= limit and pattern.search(line):
+            return True
+    return _is_banner(line)
+
+
+def _is_banner(line: str) -> bool:
+    # "- Site | A tagline - https://site.example/ -": a URL with little prose around it.
+    if not _URL.search(line):
+        return False
+    rest = _URL.sub("", line)
+    words = re.findall(r"\w+", rest)
+    return 2 <= len(words) <= 14 and "|" in rest and not re.search(r"[.!?]\s", rest)
+
+
+def _drop_repeats(paras: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for para in paras:
+        key = para.casefold()
+        if len(para.split()) >= 10 and "|" not in para and key in seen:
+            continue
+        seen.add(key)
+        out.append(para)
+    return out
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.casefold())
+
+
+def _drop_headline(paras: list[str], title: str) -> list[str]:
+    """Drop a leading line restating the headline (site titles often append " - Site")."""
+    head = _words(title)
+    for i, para in enumerate(paras[:3]):
+        words = _words(para)
+        n = len(words)
+        if head and n and (words == head[:n] and n >= min(len(head), 4)
+                           or head == words[:len(head)] and n <= len(head) + 3):
+            return paras[:i] + paras[i + 1:]
+    return paras
+
+
+def _drop_tail(paras: list[str], share: float) -> list[str]:
+    """Drop related-story blocks and fundraising boxes in the last part of the text.
+
+    A related-stories heading goes with the headline-shaped lines right after it; a
+    fundraising heading takes the rest of the text when little is left after it.
+    """
+    total = sum(len(p) for p in paras)
+    out: list[str] = []
+    seen, i = 0, 0
+    while i < len(paras):
+        para = paras[i]
+        late = seen >= (1 - share) * total
+        if i > 0 and late and len(para) <= 80 and _TAIL_HEAD.match(para):
+            rest_len = total - seen - len(para)
+            if _FUNDRAISING_HEAD.match(para) and rest_len <= min(share * total, 1000):
+                break
+            i += 1
+            while i < len(paras) and _is_headline(paras[i]):
+                seen += len(paras[i])
+                i += 1
+            seen += len(para)
+            continue
+        out.append(para)
+        seen += len(para)
+        i += 1
+    return out
+
+
+def _is_headline(line: str) -> bool:
+    return len(line) <= 160 and not _SENTENCE_END.search(line) or bool(_LIST_ITEM.match(line))
+
+
+def _drop_glued_story(paras: list[str]) -> list[str]:
+    """Cut an unrelated story appended after the article.
+
+    Signal: past the article's first third, a headline-shaped line (4-16 words, no closing
+    punctuation) most of whose capitalised names never occurred before, and whose next
+    paragraph (the new story's lead) repeats at least one of them.
+    """
+    total = sum(len(p) for p in paras)
+    seen = 0
+    for i, para in enumerate(paras[:-1]):
+        seen += len(para)
+        if i < 3 or seen < total / 3:
+            continue
+        words = para.split()
+        if not 4 <= len(words) <= 16 or _SENTENCE_END.search(para) or _LIST_ITEM.match(para):
+            continue
+        names = {w.strip("’'").lower() for w in _CAP_WORD.findall(para)[1:]}
+        names |= {words[0].lower()} if _CAP_WORD.match(words[0]) else set()
+        if len(names) < 3:
+            continue
+        before = " ".join(paras[:i]).lower()
+        new = {n for n in names if n not in before}
+        lead = paras[i + 1].lower()
+        if len(new) >= 2 and len(new) >= 0.5 * len(names) and sum(n in lead for n in new) >= 2:
+            return paras[:i]
+    return paras
