@@ -127,7 +127,9 @@ def test_our_pid_ignores_a_stale_pid_file(tmp_path: Path) -> None:
     pid_file = tmp_path / "kafka.pid"
     stack.write_pid(pid_file, os.getpid())  # alive, but not a Kafka broker
     assert stack.our_pid(pid_file, ("kafka.Kafka",)) is None
-    assert stack.our_pid(pid_file, (sys.executable,)) == os.getpid()
+    # argv[0] as this process was started (relative or through a venv symlink alike)
+    own_argv0 = Path("/proc/self/cmdline").read_bytes().split(b"\0")[0].decode()
+    assert stack.our_pid(pid_file, (own_argv0,)) == os.getpid()
 
 
 def test_tail_returns_the_last_lines(tmp_path: Path) -> None:
