@@ -18,6 +18,8 @@ from rich.table import Table
 from pipeline import stack
 from pipeline.errors import ConfigError, NewsflowError
 from pipeline.settings import Settings, load_settings
+from pipeline.stack_install import stack_paths
+from pipeline.stack_procs import tail
 
 stack_app = typer.Typer(help="The project-managed local Kafka + Elasticsearch (no Docker).",
                         no_args_is_help=True)
@@ -106,7 +108,7 @@ def logs(
     follow: bool = typer.Option(False, "-f", "--follow", help="Keep printing new lines."),
 ) -> None:
     """Tail the service logs."""
-    paths = stack.stack_paths(_settings().stack)
+    paths = stack_paths(_settings().stack)
     es_log = paths.es_log if paths.es_log.exists() else paths.es_launcher_log
     files = {Service.kafka: paths.kafka_log, Service.es: es_log}
     chosen = [files[s] for s in ([service] if service else list(Service)) if files[s].exists()]
@@ -116,7 +118,7 @@ def logs(
     for path in chosen:
         if len(chosen) > 1:
             sys.stdout.write(f"==> {path} <==\n")
-        sys.stdout.write(stack.tail(path, lines))
+        sys.stdout.write(tail(path, lines))
     sys.stdout.flush()
     if follow:
         _follow(chosen)

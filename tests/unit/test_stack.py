@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from pipeline import stack
+from pipeline import stack_install, stack_procs
 from pipeline.settings import StackSettings
 
 
@@ -20,7 +20,7 @@ def props(text: str) -> dict[str, str]:
 
 def test_server_properties_follow_the_port_settings(tmp_path: Path) -> None:
     cfg = StackSettings(kafka_port=19092, kafka_controller_port=19093)
-    p = props(stack.render_server_properties(cfg, tmp_path / "data"))
+    p = props(stack_install.render_server_properties(cfg, tmp_path / "data"))
     assert p["process.roles"] == "broker,controller"
     assert p["controller.quorum.voters"] == "1@127.0.0.1:19093"
     assert p["listeners"] == "PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093"
@@ -37,7 +37,8 @@ def test_elasticsearch_yml_is_single_node_on_loopback(tmp_path: Path) -> None:
     import yaml
 
     cfg = StackSettings(es_port=19200, es_transport_port=19300)
-    doc = yaml.safe_load(stack.render_elasticsearch_yml(cfg, tmp_path / "d", tmp_path / "l"))
+    doc = yaml.safe_load(
+        stack_install.render_elasticsearch_yml(cfg, tmp_path / "d", tmp_path / "l"))
     assert doc["http.port"] == 19200 and doc["transport.port"] == 19300
     assert doc["discovery.type"] == "single-node"
     assert doc["network.host"] == "127.0.0.1"
@@ -47,11 +48,11 @@ def test_elasticsearch_yml_is_single_node_on_loopback(tmp_path: Path) -> None:
 
 
 def test_heap_options_pin_min_and_max() -> None:
-    assert stack.render_heap_options(768).split() == ["-Xms768m", "-Xmx768m"]
+    assert stack_install.render_heap_options(768).split() == ["-Xms768m", "-Xmx768m"]
 
 
 def test_cluster_id_is_22_chars_base64url() -> None:
-    ids = {stack.new_cluster_id() for _ in range(20)}
+    ids = {stack_install.new_cluster_id() for _ in range(20)}
     assert len(ids) == 20
     assert all(len(i) == 22 and set(i) <= set(
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") for i in ids)
@@ -59,8 +60,9 @@ def test_cluster_id_is_22_chars_base64url() -> None:
 
 def test_port_conflict_names_port_setting_env_and_holder() -> None:
     cfg = StackSettings()
-    problems = stack.port_conflicts(cfg, [stack.ES], is_free=lambda port: port != 9200,
-                                    holder=lambda port: "python3 (pid 42)")
+    problems = stack_procs.port_conflicts(cfg, [stack_procs.ES],
+                                          is_free=lambda port: port != 9200,
+                                          holder=lambda port: "python3 (pid 42)")
     assert len(problems) == 1
     msg = problems[0]
     assert "port 9200" in msg and "stack.es_port" in msg and "NEWSFLOW_STACK__ES_PORT" in msg
@@ -69,14 +71,14 @@ def test_port_conflict_names_port_setting_env_and_holder() -> None:
 
 def test_ports_of_services_already_running_are_not_checked() -> None:
     checked: list[int] = []
-    stack.port_conflicts(StackSettings(), [stack.KAFKA],
-                         is_free=lambda port: checked.append(port) or True)
+    stack_procs.port_conflicts(StackSettings(), [stack_procs.KAFKA],
+                               is_free=lambda port: checked.append(port) or True)
     assert checked == [9092, 9093]
 
 
 def test_duplicate_ports_in_settings_are_reported() -> None:
     cfg = StackSettings(es_port=9092)
-    problems = stack.port_conflicts(cfg, [], is_free=lambda port: True)
+    problems = stack_procs.port_conflicts(cfg, [], is_free=lambda port: True)
     assert problems == ["stack.es_port and stack.kafka_port are both 9092"]
 
 
@@ -85,18 +87,18 @@ def test_port_is_free_detects_a_listener() -> None:
         sock.bind(("127.0.0.1", 0))
         sock.listen()
         port = sock.getsockname()[1]
-        assert not stack.port_is_free(port)
-    assert stack.port_is_free(port)
+        assert not stack_procs.port_is_free(port)
+    assert stack_procs.port_is_free(port)
 
 
 def test_pid_file_round_trip_and_garbage(tmp_path: Path) -> None:
     pid_file = tmp_path / "run" / "x.pid"
-    assert stack.read_pid(pid_file) is None
-    stack.write_pid(pid_file, 1234)
-    assert stack.read_pid(pid_file) == 1234
+    assert stack_procs.read_pid(pid_file) is None
+    stack_procs.write_pid(pid_file, 1234)
+    assert stack_procs.read_pid(pid_file) == 1234
     for junk in ("", "abc", "-5", "0"):
         pid_file.write_text(junk)
-        assert stack.read_pid(pid_file) is None
+        assert stack_procs.read_pid(pid_file) is None
 
 
 def _eventually(check, timeout_s: float = 5.0) -> bool:
@@ -112,42 +114,42 @@ def test_pid_matches_checks_the_cmdline_and_reaps_zombies() -> None:
     marker = f"newsflow-test-{os.getpid()}"
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", marker])
     try:  # (right after fork the child still shows our cmdline until it execs)
-        assert _eventually(lambda: stack.pid_matches(proc.pid, ("-c", marker)))
-        assert not stack.pid_matches(proc.pid, ("kafka.Kafka",))  # a reused pid is not ours
+        assert _eventually(lambda: stack_procs.pid_matches(proc.pid, ("-c", marker)))
+        assert not stack_procs.pid_matches(proc.pid, ("kafka.Kafka",))  # a reused pid is not ours
     finally:
         proc.kill()
     # killed but not waited for: a zombie, which pid_alive reaps and reports as gone
-    assert _eventually(lambda: not stack.pid_alive(proc.pid))
-    assert not stack.pid_matches(proc.pid, (marker,))
+    assert _eventually(lambda: not stack_procs.pid_alive(proc.pid))
+    assert not stack_procs.pid_matches(proc.pid, (marker,))
     assert not Path(f"/proc/{proc.pid}").exists()
     proc.wait()
 
 
 def test_our_pid_ignores_a_stale_pid_file(tmp_path: Path) -> None:
     pid_file = tmp_path / "kafka.pid"
-    stack.write_pid(pid_file, os.getpid())  # alive, but not a Kafka broker
-    assert stack.our_pid(pid_file, ("kafka.Kafka",)) is None
+    stack_procs.write_pid(pid_file, os.getpid())  # alive, but not a Kafka broker
+    assert stack_procs.our_pid(pid_file, ("kafka.Kafka",)) is None
     # argv[0] as this process was started (relative or through a venv symlink alike)
     own_argv0 = Path("/proc/self/cmdline").read_bytes().split(b"\0")[0].decode()
-    assert stack.our_pid(pid_file, (own_argv0,)) == os.getpid()
+    assert stack_procs.our_pid(pid_file, (own_argv0,)) == os.getpid()
 
 
 def test_tail_returns_the_last_lines(tmp_path: Path) -> None:
     log = tmp_path / "x.log"
     log.write_text("".join(f"line {i}\n" for i in range(100)))
-    assert stack.tail(log, 3) == "line 97\nline 98\nline 99\n"
-    assert stack.tail(tmp_path / "missing.log") == ""
+    assert stack_procs.tail(log, 3) == "line 97\nline 98\nline 99\n"
+    assert stack_procs.tail(tmp_path / "missing.log") == ""
 
 
 def test_default_cache_dir_avoids_root_home(tmp_path: Path) -> None:
     cfg = StackSettings()
-    assert stack.default_cache_dir(cfg, env={}, is_root=True) == Path("/var/cache/newsflow")
-    assert stack.default_cache_dir(cfg, env={"XDG_CACHE_HOME": "/x"}, is_root=False) == \
+    assert stack_install.default_cache_dir(cfg, env={}, is_root=True) == Path("/var/cache/newsflow")
+    assert stack_install.default_cache_dir(cfg, env={"XDG_CACHE_HOME": "/x"}, is_root=False) == \
         Path("/x/newsflow")
-    assert stack.default_cache_dir(cfg, env={"NEWSFLOW_CACHE_DIR": str(tmp_path)},
-                                   is_root=True) == tmp_path
+    assert stack_install.default_cache_dir(cfg, env={"NEWSFLOW_CACHE_DIR": str(tmp_path)},
+                                           is_root=True) == tmp_path
     explicit = StackSettings(cache_dir=tmp_path / "c")
-    assert stack.default_cache_dir(explicit, env={}, is_root=True) == tmp_path / "c"
+    assert stack_install.default_cache_dir(explicit, env={}, is_root=True) == tmp_path / "c"
 
 
 def test_es_dirs_move_out_of_a_home_the_es_user_cannot_reach(tmp_path: Path) -> None:
@@ -156,18 +158,19 @@ def test_es_dirs_move_out_of_a_home_the_es_user_cannot_reach(tmp_path: Path) -> 
     home.mkdir(parents=True)
     private.chmod(0o700)
     try:
-        assert not stack.world_traversable(home)
-        paths = stack.stack_paths(StackSettings(home=home), is_root=True)
-        assert paths.es_root.parent.parent == stack.ES_FALLBACK_ROOT
+        assert not stack_install.world_traversable(home)
+        paths = stack_install.stack_paths(StackSettings(home=home), is_root=True)
+        assert paths.es_root.parent.parent == stack_install.ES_FALLBACK_ROOT
         assert paths.es_data == paths.es_root / "data"
         assert paths.kafka_data == home / "kafka" / "data"  # Kafka runs as us: stays in home
         # not root: ES runs as us, everything stays under home
-        assert stack.stack_paths(StackSettings(home=home), is_root=False).es_root == home / "es"
+        assert stack_install.stack_paths(StackSettings(home=home),
+                                         is_root=False).es_root == home / "es"
     finally:
         private.chmod(0o755)
     # (pytest's own tmp root is 0700, so check a reachable home outside it; missing dirs count
     # as reachable: we create them 0755)
     reachable = Path("/tmp/newsflow-test-does-not-exist/.stack")
-    assert stack.world_traversable(reachable)
-    paths = stack.stack_paths(StackSettings(home=reachable), is_root=True)
+    assert stack_install.world_traversable(reachable)
+    paths = stack_install.stack_paths(StackSettings(home=reachable), is_root=True)
     assert paths.es_root == reachable / "es"
