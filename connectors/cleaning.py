@@ -6,7 +6,10 @@ cue phrases plus structure (position, length, sentence shape), never a site's ma
   * chrome lines: skip links, cookie/consent, newsletter and subscribe prompts, donation
     drives, share/app/print prompts, contact and reporter credits, copyright lines, bare
     timestamps, "source: site.com" trailers, tagline + URL banners;
-  * tails: a related-stories or fundraising heading near the end takes what follows with it;
+  * blocks: "Related: <link>" with the links listed under it, runs of Title Case list items
+    (story links), and near the end a related-stories heading with the headlines after it
+    or a fundraising box;
+  * repeats (a caption or pull quote printed twice) and a first line restating the title;
   * an unrelated story glued after the article (a headline whose names the article never
     mentioned, followed by its own lead) is cut when `drop_glued_story` is on;
   * footnote markers such as " [1]" are removed inside paragraphs.
@@ -35,13 +38,14 @@ _CHROME: tuple[tuple[re.Pattern[str], int], ...] = tuple(
         # cookies and consent
         (r"\b(we|this (web)?site|our (web)?site|site) uses? cookies\b", 400),
         (r"^(accept|allow|manage|reject) (all )?(cookies|consent|preferences)\b", 80),
-        (r"\bcookie (policy|settings|preferences|consent)\b", 250),
+        (r"\bcookie (policy|settings|preferences|consent)\b", 120),
         (r"^by (continuing to (use|browse)|using) (this|our) (site|website)", 300),
         # newsletters and subscriptions
         (r"\b(sign up|subscribe|register) (now |today )?(for|to) (our|the|a|their)?\s*"
          r"([\w'’.-]+\s){0,4}(newsletters?|e-?mails?|alerts?|briefing|digest)\b", 300),
-        (r"\b(newsletters?|your inbox)\b.{0,60}$", 200),
-        (r"^(enter|your) e-?mail( address)?\b", 100),
+        (r"\byour inbox\b", 200),
+        (r"^(get|receive|read|try) (our|the) [\w'’ ]{0,40}newsletters?\b", 200),
+        (r"^(enter|type) (your )?e-?mail( address)?\b|^your e-?mail( address)?\W*$", 100),
         (r"^(subscribe|sign up|log ?in|register)( now| today| here)?\W*$", 40),
         (r"^already a (subscriber|member)\b", 200),
         # donations and memberships
@@ -54,11 +58,12 @@ _CHROME: tuple[tuple[re.Pattern[str], int], ...] = tuple(
         (r"^(share|tweet|email|print|save) (this|the) (article|story|page|post)\b", 80),
         (r"^share (on|via|to) (facebook|twitter|x|whatsapp|linkedin|email)\b", 80),
         (r"^(click|tap) here to (get|download|install)\b", 200),
-        (r"\b(download|get) (the|our) [\w'’ ]{0,40}\bapp\b", 160),
+        (r"^(download|get|install) (the|our) [\w'’ ]{0,40}\bapps?\b", 160),
         (r"^(order|buy|purchase) (reprints|a reprint|licensing)\b", 80),
         (r"^(follow|like) (us|him|her|them|@\w+|[\w .'’-]{2,40}) on "
          r"(twitter|x|facebook|instagram|linkedin|youtube|tiktok)\b", 400),
         (r"^if you (enjoyed|liked|value|appreciate)d? (this|our|reading)\b", 400),
+        (r"\bfollow (us|him|her|them|me) on (twitter|x|facebook|instagram)\b", 400),
         (r"\bcomments? (are|is) (closed|moderated)|\bmoderating (all )?comments\b", 200),
         (r"^(listen|download|watch|itunes|spotify|apple podcasts|google podcasts)\s*:\s*"
          r"https?://\S+$", 200),
@@ -77,41 +82,49 @@ _CHROME: tuple[tuple[re.Pattern[str], int], ...] = tuple(
         (r"\S+@\S+\.[a-z]{2,}", 300),
         (r"^(https?://)?(www\.)?(twitter|x|facebook|instagram)\.com/\w+/?$", 80),
         (r"^(photo|image|picture|video|graphic)s?( credit)?\s*:", 80),
-        (r"^(\(?(credit|photo|image)s?\b[^)]*\)?)$", 80),
+        (r"^\((credit|photo|image)s?\b[^)]*\)$", 80),
         (r"\((image |photo )?credits?:[^)]*\)$|\((ap|afp|reuters|getty images|epa)"
          r"( photo)?(/[^)]*)?\)$", 300),
+        (r"\w, (left|right|centre|center|second (from )?(left|right)), (and|with|speaks|talks|"
+         r"shakes|poses|listens|looks|walks|waves|arrives)\b", 400),  # caption grammar
         (r"^(image|photo|picture|slide) \d+ (of|/) \d+$", 30),
         (r"^(reading time|tempo de leitura|lesezeit|temps de lecture|tiempo de lectura)\b"
          r"\s*:?\s*\d", 60),
         (r"^\d+\s*(min|minute)s?\.? read\W*$", 30),
         # dates, sources, bylines on their own line
-        (r"^by( [A-Z][\w’'.-]*| and| de| van| von){1,6}$", 60),
+        (r"^by( (?-i:[A-Z])[\w’'.-]*| and| de| van| von){1,6}$", 60),
         (r"^[A-Z][\w’'.-]+( [A-Z][\w’'.-]+){1,3}, (ap|afp|reuters|associated press|bloomberg)"
          r"\b[\w ]{0,40}(writer|reporter|correspondent|editor)\b", 120),
         (_DATE_LINE, 80),
         (r"^((last )?updated|published|posted)( on| at)?:?\s+(\w+\.? )?\d{1,2}[:/.,\s]", 80),
         (r"^(source|sources|via)\s*:\s*[\w.-]+\.[a-z]{2,}/?\S*\s*$", 120),
         (r"^(related|related (stories|articles|content|coverage|links)|read more|read also|"
-         r"see also|also read|more from|more on this|most (read|popular|viewed|shared)|"
+         r"see also|also read|more from|more on this|most (read|popular|viewed|shared)"
+         r"( in [\w .'’-]{1,30})?|"
          r"don'?[’']?t miss|recommended( for you)?|you (may|might) also like|trending( now)?)"
          r"\b\s*:", 300),
     )
 )
 
-# A heading line that ends the article: it and what follows are dropped when near the end.
+# A heading that, near the end, introduces a block of links or a fundraising box.
 _TAIL_HEAD = re.compile(
     r"^(related|related (stories|articles|content|coverage|links|posts|topics)|read more|"
     r"read also|see also|also read|more (stories|news|from [\w .'’-]+)|more on this( story)?|"
     r"most (read|popular|viewed|shared)( in [\w .'’-]+)?|don'?[’']?t miss|recommended|"
     r"you (may|might) also like|trending( now)?|top stories|latest (news|stories)|"
     r"leggi anche|leia também|lesen sie auch|(à )?lire aussi|voir aussi|lee también|"
-    r"véase también|ver también|owned by our readers|fighting fund|support (our|independent) journalism|"
-    r"comments?|leave a (reply|comment)|share this( article| story)?)\W*$",
+    r"véase también|ver también|owned by our readers|fighting fund|"
+    r"support (our|independent) journalism|comments?|leave a (reply|comment)|"
+    r"share this( article| story)?)\W*$",
     _FLAGS,
 )
+# "Related: Another headline", often followed by a list of more links.
+_RELATED_LINE = re.compile(
+    r"^(related|related (stories|articles|coverage)|read more|read also|see also|also read|"
+    r"more|leggi anche|leia também|lesen sie auch|lire aussi|lee también)\s*:\s*\S", _FLAGS)
 _FUNDRAISING_HEAD = re.compile(
     r"^(owned by our readers|fighting fund|support (our|independent) journalism)\W*$", _FLAGS)
-_FOOTNOTE = re.compile(r"(?<=\S)\s?\[\d{1,3}\](?=[\s.,;:!?]|$)|^\s*\[\d{1,3}\]\s*")
+_FOOTNOTE = re.compile(r"\s*\[\d{1,3}\]\s*")
 _WORD = re.compile(r"\w+")
 _URL = re.compile(r"(https?://|www\.)\S+", _FLAGS)
 _SENTENCE_END = re.compile(r"[.!?…:;\"”’')\]]\s*$")
@@ -125,7 +138,7 @@ class CleanOptions(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     drop_chrome_lines: bool = True
-    drop_tails: bool = True
+    drop_tails: bool = True  # link blocks and end-of-article boxes (see _drop_blocks)
     drop_glued_story: bool = True
     strip_footnote_markers: bool = True
     drop_repeats: bool = True  # the same caption or pull quote printed twice
@@ -141,18 +154,25 @@ def clean_text(text: str, opts: CleanOptions = CleanOptions(), *,
     """
     paras = split_paragraphs(text)
     if opts.strip_footnote_markers:
-        paras = [_FOOTNOTE.sub("", p).strip() for p in paras]
+        paras = [_strip_footnotes(p) for p in paras]
+    if opts.drop_tails:  # before line rules, which would take the tail's heading alone
+        paras = _drop_blocks(paras, opts.tail_share)
     if opts.drop_chrome_lines:
         paras = [p for p in paras if p and _WORD.search(p) and not is_chrome_line(p)]
     if opts.drop_repeats:
         paras = _drop_repeats(paras)
     if title and opts.drop_headline:
         paras = _drop_headline(paras, title)
-    if opts.drop_tails:
-        paras = _drop_tail(paras, opts.tail_share)
     if opts.drop_glued_story:
         paras = _drop_glued_story(paras)
     return "\n\n".join(p for p in paras if p)
+
+
+def _strip_footnotes(para: str) -> str:
+    # "said [1]." -> "said."; "reported  [1]on Sunday" -> "reported on Sunday"
+    para = _FOOTNOTE.sub(lambda m: "" if m.end() == len(para) or para[m.end()] in ".,;:!?)"
+                         else " ", para)
+    return para.strip()
 
 
 def split_paragraphs(text: str) -> list[str]:
@@ -210,10 +230,11 @@ def _drop_headline(paras: list[str], title: str) -> list[str]:
     return paras
 
 
-def _drop_tail(paras: list[str], share: float) -> list[str]:
-    """Drop related-story blocks and fundraising boxes in the last part of the text.
+def _drop_blocks(paras: list[str], share: float) -> list[str]:
+    """Drop related-story blocks, and fundraising boxes in the last part of the text.
 
-    A related-stories heading goes with the headline-shaped lines right after it; a
+    "Related: <link>" goes with the list items right after it, anywhere. In the last part,
+    a related-stories heading goes with the headline-shaped lines right after it, and a
     fundraising heading takes the rest of the text when little is left after it.
     """
     total = sum(len(p) for p in paras)
@@ -221,6 +242,18 @@ def _drop_tail(paras: list[str], share: float) -> list[str]:
     seen, i = 0, 0
     while i < len(paras):
         para = paras[i]
+        if i > 0 and len(para) <= 200 and _RELATED_LINE.match(para):
+            i += 1  # the link, and the list of further links under it
+            while i < len(paras) and _LIST_ITEM.match(paras[i]) and len(paras[i].split()) <= 15:
+                seen += len(paras[i])
+                i += 1
+            seen += len(para)
+            continue
+        run = _link_list_run(paras, i)
+        if run >= 2:  # a list of headlines: links to other stories
+            seen += sum(len(p) for p in paras[i:i + run])
+            i += run
+            continue
         late = seen >= (1 - share) * total
         if i > 0 and late and len(para) <= 80 and _TAIL_HEAD.match(para):
             rest_len = total - seen - len(para)
@@ -238,33 +271,51 @@ def _drop_tail(paras: list[str], share: float) -> list[str]:
     return out
 
 
+def _link_list_run(paras: list[str], start: int) -> int:
+    """Length of the run of Title Case list items (story links) starting at `start`."""
+    end = start
+    while end < len(paras) and _is_title_case_item(paras[end]):
+        end += 1
+    return end - start
+
+
+def _is_title_case_item(line: str) -> bool:
+    if not _LIST_ITEM.match(line) or _SENTENCE_END.search(line) or line.count(",") >= 2:
+        return False  # commas: "Name, City, State" lists are content
+    words = [w for w in _LIST_ITEM.sub("", line).split() if len(w) >= 4]
+    capitalised = sum(w[0].isupper() for w in words)
+    return len(line.split()) >= 5 and len(words) >= 3 and capitalised >= 0.7 * len(words)
+
+
 def _is_headline(line: str) -> bool:
     return len(line) <= 160 and not _SENTENCE_END.search(line) or bool(_LIST_ITEM.match(line))
 
 
 def _drop_glued_story(paras: list[str]) -> list[str]:
-    """Cut an unrelated story appended after the article.
+    """Cut an unrelated story appended after an article that has no subheadings.
 
-    Signal: past the article's first third, a headline-shaped line (4-16 words, no closing
-    punctuation) most of whose capitalised names never occurred before, and whose next
-    paragraph (the new story's lead) repeats at least one of them.
+    Signal: past the first third, the first headline-shaped line (4-16 words, no closing
+    punctuation) naming at least two capitalised names never seen before, whose next
+    paragraph (the new story's lead) repeats two of them. An article with earlier
+    subheadings is left alone: there such a line is a section, not a new story.
     """
     total = sum(len(p) for p in paras)
-    seen = 0
+    seen_chars = 0
+    before: set[str] = set()
     for i, para in enumerate(paras[:-1]):
-        seen += len(para)
-        if i < 3 or seen < total / 3:
-            continue
         words = para.split()
-        if not 4 <= len(words) <= 16 or _SENTENCE_END.search(para) or _LIST_ITEM.match(para):
-            continue
-        names = {w.strip("’'").lower() for w in _CAP_WORD.findall(para)[1:]}
-        names |= {words[0].lower()} if _CAP_WORD.match(words[0]) else set()
-        if len(names) < 3:
-            continue
-        before = " ".join(paras[:i]).lower()
-        new = {n for n in names if n not in before}
-        lead = paras[i + 1].lower()
-        if len(new) >= 2 and len(new) >= 0.5 * len(names) and sum(n in lead for n in new) >= 2:
-            return paras[:i]
+        headline = (4 <= len(words) <= 16 and not _SENTENCE_END.search(para)
+                    and not _LIST_ITEM.match(para))
+        if headline and i >= 3 and seen_chars >= total / 3:
+            names = {w.strip("’'").lower() for w in _CAP_WORD.findall(para)}
+            new = {n for n in names if not any(t.startswith(n) for t in before)}
+            lead = _words(paras[i + 1])
+            in_lead = sum(any(t.startswith(n) for t in lead) for n in new)
+            if len(new) >= 2 and len(new) >= 0.5 * len(names) and in_lead >= 2:
+                return paras[:i]
+            return paras
+        if headline and i >= 2:
+            return paras  # the article has sections
+        seen_chars += len(para)
+        before.update(_words(para))
     return paras

@@ -2,9 +2,9 @@
 
 Pure: no network, no clock (the date ceiling is `opts.now` or `page.fetched_at`), no globals.
 The body comes from trafilatura (one base `Extractor` per `ExtractOptions`, copied per page),
-checked against readability-lxml paragraph by paragraph (`merge_bodies`), then cleaned by
-`connectors.cleaning.clean_text`. Every choice was measured with bench/extraction_bench.py
-(figures in bench/RESULTS.md).
+checked against readability-lxml (`merge_bodies`: fallback and edge trimming), then cleaned
+by `connectors.cleaning.clean_text`. Every choice was measured with bench/extraction_bench.py
+on the dev split (figures in bench/RESULTS.md); what did not help was dropped.
 """
 
 from __future__ import annotations
@@ -30,9 +30,16 @@ from pipeline.records import ExtractedArticle, ExtractionOutcome, ExtractionQual
 
 DateSource = Literal["feed", "page", "url"]
 
-_TAG_RE = re.compile(r"<\s*([a-zA-Z!?/])")
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
-_URL_DATE_RE = re.compile(r"/((?:19|20)\d{2})[/-](0?[1-9]|1[0-2])[/-](0?[1-9]|[12]\d|3[01])(?:/|[-_]|$)")
+_TAG_RE = re.compile(r"<(!doctype|html|head|body|title|meta|div|p|article|main|section|span|"
+                     r"table|h[1-6]|br|a|ul|li)\b", re.IGNORECASE)
+_BINARY_RE = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f]")  # control bytes text never has
+# NULs, C0 controls and lone surrogates make lxml stop or fail; no body needs them.
+_STRIP_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
+_LANG_RE = re.compile(r"<html\b[^>]*?\blang\s*=\s*[\"']?([a-z]{2,3})\b|<meta\b[^>]*?"
+                      r"(?:og:locale|content-language)[^>]*?content\s*=\s*[\"']?([a-z]{2,3})\b",
+                      re.IGNORECASE)
+_URL_DATE_RE = re.compile(
+    r"/((?:19|20)\d{2})[/-](0?[1-9]|1[0-2])[/-](0?[1-9]|[12]\d|3[01])(?:/|[-_]|$)")
 _WORD_RE = re.compile(r"\w+")
 _TEASER_RE = re.compile(
     r"(continue reading|read the (full|rest)|subscribe (now )?to (continue|read)|"
@@ -47,14 +54,16 @@ class ExtractOptions(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    favor_precision: bool = True  # measured: +0.014 F1 over balanced (bench/RESULTS.md)
+    favor_precision: bool = True  # measured: +0.004 F1 over balanced (bench/RESULTS.md)
     favor_recall: bool = False
     include_tables: bool = True
     include_comments: bool = False  # reader comments are not the article
-    second_opinion: bool = True  # merge with readability-lxml (measured, see merge_bodies)
+    second_opinion: bool = True  # readability-lxml as fallback and edge check (merge_bodies)
+    doubt_below_chars: int = Field(default=2000, ge=0)  # consult readability below this
     fast: bool = True  # skip trafilatura's own fallbacks: the second opinion replaces them
     clean: CleanOptions = CleanOptions()
     max_html_chars: int = Field(default=2_000_000, gt=0)  # parse cost is linear; cap it
+    min_words: int = Field(default=15, ge=0)  # fewer words and no summary: nothing usable
     min_body_chars: int = Field(default=300, ge=0)  # shorter bodies are flagged too_short
     teaser_chars: int = Field(default=1200, ge=0)  # a body this short ending in a cue is a teaser
     now: datetime | None = None  # date ceiling; None: the page's fetched_at
@@ -86,19 +95,18 @@ class ExtractOptions(BaseModel):
 
 def extract_article(page: FetchedPage, opts: ExtractOptions) -> ExtractedArticle:
     """Turn one fetched page into an ExtractedArticle, or raise ExtractionEmpty with a reason."""
-    html = _usable_html(page)
+    html = _usable_html(page, opts)
     doc = _trafilatura(html, page, opts)
     traf_body = doc.text if doc is not None and doc.text else ""
     body, extractor = traf_body, "trafilatura"
-    if opts.second_opinion:
-        readability_body = _readability_paragraphs(html[: opts.max_html_chars])
-        body, extractor = merge_bodies(traf_body, readability_body)
+    if opts.second_opinion and _is_doubtful(traf_body, opts.doubt_below_chars):
+        body, extractor = merge_bodies(traf_body, _readability_paragraphs(html))
     meta = doc if doc is not None else TrafilaturaDocument()
     entry = page.entry
     title = (entry.title if entry and entry.title else None) or _str(meta.title)
     text = clean_text(body, opts.clean, title=title)
     description = _str(meta.description) or (entry.summary if entry else None)
-    if not text and not description:
+    if len(text.split()) < opts.min_words and not description:
         raise ExtractionEmpty(f"no main text found in {page.final_url}",
                               url=page.url, reason="no-main-text")
     published_at, date_source = _published(page, meta, opts)
@@ -109,7 +117,7 @@ def extract_article(page: FetchedPage, opts: ExtractOptions) -> ExtractedArticle
         authors=(entry.authors if entry and entry.authors else _authors(meta.author)),
         published_at=published_at, date_source=date_source,
         site_name=_str(meta.sitename), description=description, text=text,
-        language_hint=_language_hint(html),
+        language_hint=_language_hint(html, meta),
         tags=_tags(meta, entry.categories if entry else ()),
         http_status=page.status, content_type=page.content_type, byte_size=page.byte_size,
         fetched_at=page.fetched_at,
@@ -143,23 +151,26 @@ def body_quality(text: str, url: str, description: str | None,
 # --- body --------------------------------------------------------------------------------
 
 
-def _usable_html(page: FetchedPage) -> str:
+def _usable_html(page: FetchedPage, opts: ExtractOptions) -> str:
     html = page.html
     if not html.strip():
         raise ExtractionEmpty(f"empty document at {page.final_url}", url=page.url,
                               reason="empty-document")
+    head = html[:8192]
+    if len(_BINARY_RE.findall(head)) > 0.05 * len(head):
+        raise ExtractionEmpty(f"binary content at {page.final_url}", url=page.url,
+                              reason="binary-content")
     if not _TAG_RE.search(html[:65536]):
         raise ExtractionEmpty(f"no HTML markup at {page.final_url}", url=page.url,
                               reason="not-html")
-    # NULs and other C0 controls make lxml stop or fail; nothing in a body needs them.
-    return _CONTROL_RE.sub("", html)
+    return _STRIP_RE.sub("", html[: opts.max_html_chars])
 
 
 def _trafilatura(html: str, page: FetchedPage, opts: ExtractOptions) -> TrafilaturaDocument | None:
     options = opts.trafilatura_options(page.final_url, _ceiling(page, opts))
     try:
-        result = bare_extraction(html[: opts.max_html_chars], options=options)
-    except (lxml.etree.LxmlError, RecursionError) as err:
+        result = bare_extraction(html, options=options)
+    except (lxml.etree.LxmlError, RecursionError, UnicodeError) as err:
         raise ExtractionEmpty(f"unparseable HTML at {page.final_url}: {err}", url=page.url,
                               reason="unparseable-html") from err
     return result if isinstance(result, TrafilaturaDocument) else None
@@ -171,17 +182,18 @@ class _Readability(ReadabilityDocument):  # type: ignore[misc]
     Its stock parse runs lxml's Cleaner and rewrites every link, half its run time.
     """
 
-    def _parse(self, input: str) -> lxml.html.HtmlElement:
+    def _parse(self, source: str) -> lxml.html.HtmlElement:
         parser = lxml.html.HTMLParser(collect_ids=False, remove_comments=True, remove_pis=True)
-        doc = lxml.html.document_fromstring(input, parser=parser)
-        for el in doc.xpath("//script|//style|//noscript|//template|//*[@hidden]"):
+        doc = lxml.html.document_fromstring(source, parser=parser)
+        doomed = [el for el in doc.iter() if isinstance(el, lxml.html.HtmlElement) and (
+            el.tag in _INVISIBLE or el.get("hidden") is not None
+            or _HIDDEN_STYLE_RE.search(el.get("style") or ""))]
+        for el in doomed:
             el.drop_tree()
-        for el in doc.xpath("//*[@style]"):
-            if _HIDDEN_STYLE_RE.search(el.get("style", "")):
-                el.drop_tree()
         return doc
 
 
+_INVISIBLE = frozenset({"script", "style", "noscript", "template"})
 _HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
 
@@ -190,7 +202,7 @@ def _readability_paragraphs(html: str) -> str:
     try:
         summary = _Readability(html).summary(html_partial=True)
         root = lxml.html.fragment_fromstring(summary, create_parent="div")
-    except (Unparseable, lxml.etree.LxmlError, ValueError, RecursionError):
+    except (Unparseable, lxml.etree.LxmlError, ValueError, RecursionError, UnicodeError):
         return ""  # trafilatura's body stands alone; readability is only a second opinion
     return "\n".join(_block_texts(root))
 
@@ -237,10 +249,6 @@ def _shingles(text: str) -> set[tuple[str, ...]]:
     return {tuple(tokens[i:i + 4]) for i in range(len(tokens) - 3)}
 
 
-_CAPTION_RE = re.compile(
-    r"(\(?(photo|image|picture|video|file)( credit)?s?\s*:|\((ap|afp|reuters|getty)[^)]*\)|"
-    r"\bimage \d+ of \d+\b|\b(left|right|center|centre|pictured|file photo)\b,|"
-    r"\((photo|image)\b)", re.IGNORECASE)
 _PROSE_END_RE = re.compile(r"[.!?…][\"”’')]*\s*$")
 
 
@@ -249,13 +257,20 @@ def _is_text(para: str) -> bool:
     return len(para.split()) >= 10 and "|" not in para
 
 
-def _is_prose(para: str) -> bool:
-    """Full sentences of running text, not a caption, a table row or a list of links."""
-    return _is_text(para) and bool(_PROSE_END_RE.search(para)) and not _CAPTION_RE.search(para)
-
-
-def _is_headline(para: str) -> bool:
+def _is_headline(para: str) -> bool:  # short, and not ending like a sentence
     return len(para.split()) <= 14 and not _PROSE_END_RE.search(para)
+
+
+def _is_doubtful(body: str, below_chars: int) -> bool:
+    """Worth a second opinion: little running text, or headline-shaped first or last line.
+
+    Readability costs as much as trafilatura; a long body with prose at both ends is
+    neither replaced (the fallback needs 1.5x its running text) nor trimmed by it.
+    """
+    paras = [p for p in body.split("\n") if p.strip()]
+    if not paras or sum(len(p) for p in paras if _is_text(p)) < below_chars:
+        return True
+    return _is_headline(paras[0]) or _is_headline(paras[-1])
 
 
 def _prefer_second(prim: list[str], sec: list[str], prim_all: set[tuple[str, ...]],
@@ -263,65 +278,46 @@ def _prefer_second(prim: list[str], sec: list[str], prim_all: set[tuple[str, ...
     """Readability found clearly more running text, and trafilatura's is tiny or inside it."""
     text_prim = sum(len(p) for p in prim if _is_text(p))
     text_sec = sum(len(p) for p in sec if _is_text(p))
-    if text_sec < FALLBACK_RATIO * text_prim or sec[0].lstrip().startswith("{"):
+    if text_sec < _FALLBACK_RATIO * text_prim or sec[0].lstrip().startswith("{"):
         return False
-    return text_prim < FALLBACK_CHARS or len(prim_all & sec_all) >= 0.6 * len(prim_all)
+    return text_prim < _FALLBACK_CHARS or len(prim_all & sec_all) >= 0.6 * len(prim_all)
 
 
-FALLBACK_CHARS = 250  # below this, trafilatura's body is not trusted over a longer one
-FALLBACK_RATIO = 1.5
+_FALLBACK_CHARS = 250  # below this, trafilatura's body is not trusted over a longer one
+_FALLBACK_RATIO = 1.5  # 2 (trafilatura's own rule) missed a short article on the dev split
 
 
-def merge_bodies(primary: str, second: str, *, recover: bool = True,
-                 trim_edges: bool = True, fallback: bool = True) -> tuple[str, str]:
+def merge_bodies(primary: str, second: str, *, trim_edges: bool = True,
+                 fallback: bool = True) -> tuple[str, str]:
     """Combine trafilatura's body with readability's; return (text, extractor label).
 
     Both bodies are lists of paragraphs; a paragraph is "agreed" when half its 4-gram
     shingles occur in the other body. Then:
-      * fallback: when trafilatura found (almost) nothing, readability's body is used;
+      * fallback: readability's body replaces trafilatura's when it has clearly more running
+        text and trafilatura's is tiny or contained in it (trafilatura's own fallback, which
+        `fast=True` skips, does the same job with a vendored readability);
       * trim_edges: headline-shaped lines before or after everything both agree on (repeated
-        headlines, bylines, related links) are dropped;
-      * recover: prose only readability found, lying between two agreed paragraphs, is
-        inserted after the primary paragraph matching the agreed one before it.
+        headlines, bylines, related links) are dropped.
+    Measured and not kept: inserting prose only readability found between agreed paragraphs
+    (on the dev split it added captions, author bios and promos more often than body text).
     """
     prim = [p for p in primary.split("\n") if p.strip()]
     sec = [p for p in second.split("\n") if p.strip()]
     if not prim or not sec:
         return ("\n".join(prim), "trafilatura") if prim or not fallback else (
             "\n".join(sec), "readability")
-    sec_sh = [_shingles(p) for p in sec]
     prim_sh = [_shingles(p) for p in prim]
     prim_all: set[tuple[str, ...]] = set().union(*prim_sh)
-    sec_all: set[tuple[str, ...]] = set().union(*sec_sh)
+    sec_all: set[tuple[str, ...]] = set().union(*(_shingles(p) for p in sec))
     if fallback and _prefer_second(prim, sec, prim_all, sec_all):
         return "\n".join(sec), "readability"
-    prim_agree = [bool(sh) and len(sh & sec_all) >= 0.5 * len(sh) for sh in prim_sh]
-    sec_agree = [bool(sh) and len(sh & prim_all) >= 0.5 * len(sh) for sh in sec_sh]
-    agreed = [i for i, ok in enumerate(prim_agree) if ok]
-    if len(agreed) < 2:
+    agreed = [i for i, sh in enumerate(prim_sh) if sh and len(sh & sec_all) >= 0.5 * len(sh)]
+    if not trim_edges or len(agreed) < 2:
         return "\n".join(prim), "trafilatura"
-    label = "trafilatura"
-    keep = [True] * len(prim)
-    if trim_edges:
-        for i in [*range(agreed[0]), *range(agreed[-1] + 1, len(prim))]:
-            keep[i] = not _is_headline(prim[i])
-    inserts: dict[int, list[str]] = {}
-    sec_agreed = [j for j, ok in enumerate(sec_agree) if ok]
-    if recover and sec_agreed:
-        anchor = -1
-        for j in range(sec_agreed[0], sec_agreed[-1]):
-            if sec_agree[j]:
-                anchor = max(range(len(prim)), key=lambda i: len(sec_sh[j] & prim_sh[i]))
-            elif anchor >= 0 and _is_prose(sec[j]) and not sec_sh[j] & prim_all:
-                inserts.setdefault(anchor, []).append(sec[j])
-    if inserts or not all(keep):
-        label = "trafilatura+readability"
-    out: list[str] = []
-    for i, para in enumerate(prim):
-        if keep[i]:
-            out.append(para)
-        out.extend(inserts.get(i, ()))
-    return "\n".join(out), label
+    edges = {*range(agreed[0]), *range(agreed[-1] + 1, len(prim))}
+    kept = [p for i, p in enumerate(prim) if i not in edges or not _is_headline(p)]
+    label = "trafilatura+readability" if len(kept) < len(prim) else "trafilatura"
+    return "\n".join(kept), label
 
 
 # --- metadata ----------------------------------------------------------------------------
@@ -370,10 +366,12 @@ def _url_date(url: str) -> datetime | None:
         return None
 
 
-def _language_hint(html: str) -> str | None:
-    match = re.search(r"<html\b[^>]*?\blang\s*=\s*[\"']?([a-zA-Z]{2,3})(?:[-_][\w-]*)?",
-                      html[:20000], re.IGNORECASE)
-    return match[1].lower() if match else None
+def _language_hint(html: str, meta: TrafilaturaDocument) -> str | None:
+    """Primary subtag of <html lang>, og:locale or Content-Language; else trafilatura's."""
+    match = _LANG_RE.search(html[:50000])
+    if match:
+        return (match[1] or match[2]).lower()
+    return _str(meta.language)
 
 
 def _authors(value: str | None) -> tuple[str, ...]:
@@ -392,7 +390,8 @@ def _is_restatement(text: str, description: str | None) -> bool:
     if not description:
         return False
     body, summary = _shingles(text), _shingles(description)
-    return bool(summary) and len(body) <= 2 * len(summary) and len(body & summary) >= 0.5 * len(summary)
+    return (bool(summary) and len(body) <= 2 * len(summary)
+            and len(body & summary) >= 0.5 * len(summary))
 
 
 def _str(value: object) -> str | None:
