@@ -18,11 +18,13 @@ from rich.table import Table
 from pipeline.errors import ConfigError, NewsflowError
 from pipeline.logs import configure_logging
 from pipeline.settings import Settings, load_settings
+from pipeline.extract_cli import extract_command
 from pipeline.stack_cli import stack_app
 
 app = typer.Typer(help="newsflow: streaming news ingestion (feeds -> Kafka -> Faust -> ES).",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(stack_app, name="stack", help="The local Kafka + Elasticsearch stack.")
+app.command("extract")(extract_command)
 err_console = Console(stderr=True)
 logger = structlog.get_logger("newsflow.cli")
 
