@@ -1,33 +1,46 @@
-"""The poller (adapter): feeds -> new entries -> pages -> extracted articles -> a sink.
+"""Polling one feed (adapter): fetch -> parse -> new entries -> pages -> articles -> a sink.
 
-Steps 2-4 of the flow: `parse_feed`, `fetch_page`, `extract_article`. What has been emitted
-is remembered in a small SQLite file, written only after the sink acknowledged the article,
-so a restart neither re-emits nor loses entries.
+Steps 2-4 of the flow: `parse_feed`, `fetch_page`, `extract_article`. A feed is polled as a
+`LiveFeed`: its subscription, its last `FeedState` and its seen-set, which is updated as each
+article is acknowledged by the sink, so a poll cancelled half-way (its feed moved to another
+worker) still hands over exactly what was emitted. `poll_loop.py` decides when and what.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
-import sqlite3
+import random
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Protocol
 
 import structlog
 
 from connectors.extraction import ExtractOptions, extract_article
-from connectors.feeds import FeedEntry, FeedSubscription, parse_feed
-from connectors.fetching import Fetcher, fetch_page
+from connectors.feeds import FeedSubscription, ParsedFeed, entry_identity, parse_feed
+from connectors.feedstate import (
+    FeedState,
+    PollOutcome,
+    SeenIds,
+    after_poll,
+    conditional_headers,
+    is_probe_due,
+    seen_bound,
+    seen_id,
+)
+from connectors.fetching import Fetcher, HttpResult, fetch_page
+from connectors.schedule import max_age_s
 from pipeline import metrics
-from pipeline.errors import NewsflowError, RejectedRecord, TransientError
-from pipeline.records import DeadLetter, ExtractedArticle
+from pipeline.errors import FetchUnavailable, NewsflowError, RejectedRecord, TransientError
+from pipeline.records import DeadLetter, ExtractedArticle, FeedEntry
 from pipeline.settings import PollerSettings
 
 logger = structlog.get_logger("newsflow.poller")
 STAGE = "poll"
+BIG_FEED_BYTES = 256 * 1024
+RECENT_ARTICLES = 100_000  # cross-feed duplicates caught in-process; downstream dedup does the rest
 
 
 class ArticleSink(Protocol):
@@ -38,50 +51,27 @@ class ArticleSink(Protocol):
     async def dead_letter(self, letter: DeadLetter) -> None: ...
 
 
-class SeenStore:
-    """Emitted article ids and per-feed HTTP validators, persisted in SQLite."""
+@dataclass
+class LiveFeed:
+    """A feed this worker owns: subscription, state as last saved, and the live seen-set."""
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS seen (article_id TEXT PRIMARY KEY, feed_url TEXT, "
-            "seen_at TEXT, outcome TEXT)")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS validators (feed_url TEXT PRIMARY KEY, etag TEXT, "
-            "last_modified TEXT, body_hash TEXT)")
-        self._db.commit()
+    key: str
+    subscription: FeedSubscription
+    state: FeedState
+    seen: SeenIds
+    saved_at: datetime | None = None  # when `state` was last handed to the state sink
+    saved_revision: int = -1  # state.revision then
 
-    def is_seen(self, article_id: str) -> bool:
-        row = self._db.execute("SELECT 1 FROM seen WHERE article_id = ?", (article_id,))
-        return row.fetchone() is not None
+    @classmethod
+    def resume(cls, key: str, subscription: FeedSubscription,
+               state: FeedState | None) -> LiveFeed:
+        if state is None:
+            state = FeedState(key=key, url=subscription.url)
+        return cls(key, subscription, state, SeenIds.unpack(state.seen))
 
-    def mark_seen(self, article_id: str, feed_url: str, outcome: str, now: datetime) -> None:
-        self._db.execute("INSERT OR REPLACE INTO seen VALUES (?, ?, ?, ?)",
-                         (article_id, feed_url, now.isoformat(), outcome))
-        self._db.commit()
-
-    def validators(self, feed_url: str) -> tuple[dict[str, str], str | None]:
-        """Conditional-GET headers for the feed, and the hash of the body last processed."""
-        row = self._db.execute(
-            "SELECT etag, last_modified, body_hash FROM validators WHERE feed_url = ?",
-            (feed_url,)).fetchone()
-        headers: dict[str, str] = {}
-        if row and row[0]:
-            headers["If-None-Match"] = row[0]
-        if row and row[1]:
-            headers["If-Modified-Since"] = row[1]
-        return headers, (row[2] if row else None)
-
-    def set_validators(self, feed_url: str, etag: str | None, last_modified: str | None,
-                       body_hash: str) -> None:
-        self._db.execute("INSERT OR REPLACE INTO validators VALUES (?, ?, ?, ?)",
-                         (feed_url, etag, last_modified, body_hash))
-        self._db.commit()
-
-    def close(self) -> None:
-        self._db.close()
+    def snapshot(self) -> FeedState:
+        """The state to persist, including entries emitted by a poll still in progress."""
+        return self.state.model_copy(update={"seen": self.seen.pack()})
 
 
 @dataclass
@@ -92,6 +82,8 @@ class PollResult:
     published: int = 0
     dead_lettered: int = 0
     retry_later: int = 0
+    duplicates: int = 0
+    moved_to: str | None = None
     problems: list[str] = field(default_factory=list)
 
 
@@ -100,92 +92,163 @@ def _dead_letter(entry: FeedEntry, err: NewsflowError) -> DeadLetter:
                       payload=entry.model_dump_json(), failed_at=datetime.now(UTC))
 
 
-class Poller:
-    def __init__(self, sink: ArticleSink, store: SeenStore, fetcher: Fetcher,
-                 poller: PollerSettings, extract: ExtractOptions | None = None) -> None:
-        self._sink = sink
-        self._store = store
-        self._fetcher = fetcher
-        self._poller = poller
-        self._extract = extract or ExtractOptions()
+async def _parse(response: HttpResult, url: str, now: datetime) -> ParsedFeed:
+    content_type = response.headers.get("content-type")
+    if len(response.body) < BIG_FEED_BYTES:
+        return parse_feed(response.body, url, now=now, content_type=content_type)
+    # Seconds of parsing for a 20,000-entry feed: in a thread, so the loop keeps heartbeating
+    # to the Kafka group and other polls go on meanwhile.
+    return await asyncio.to_thread(parse_feed, response.body, url, now=now,
+                                   content_type=content_type)
 
-    async def poll_feed(self, feed: FeedSubscription) -> PollResult:
-        log = logger.bind(feed_url=feed.url)
-        headers, last_hash = self._store.validators(feed.url)
+
+def _entry_seen_id(entry: FeedEntry) -> bytes:
+    return seen_id(entry_identity(entry.link, entry.guid, entry.title, entry.published))
+
+
+def _validators_unchanged(state: FeedState, response: HttpResult) -> bool:
+    etag, modified = response.headers.get("etag"), response.headers.get("last-modified")
+    return bool((etag and etag == state.etag) or (not etag and modified
+                                                  and modified == state.last_modified))
+
+
+class Poller:
+    def __init__(self, sink: ArticleSink, fetcher: Fetcher, opts: PollerSettings,
+                 extract: ExtractOptions | None = None, *, owner: str = "poller",
+                 rng: random.Random | None = None) -> None:
+        self._sink = sink
+        self._fetcher = fetcher
+        self._opts = opts
+        self._extract = extract or ExtractOptions()
+        self._owner = owner
+        self._rng = rng or random.Random()
+        self._recent: OrderedDict[str, None] = OrderedDict()  # article ids claimed lately
+
+    async def poll_feed(self, feed: LiveFeed) -> PollResult:
+        """Poll once; updates `feed.state` and `feed.seen`. Never raises for a bad feed."""
+        now = datetime.now(UTC)
+        state = feed.state
+        url = feed.subscription.url
+        log = logger.bind(feed_url=url, feed_key=feed.key)
+        probe = is_probe_due(state, self._opts)
         try:
-            response = await self._fetcher.get(feed.url, headers=headers)
+            response = await self._fetcher.get(url, headers={} if probe
+                                               else conditional_headers(state))
             body_hash = hashlib.sha256(response.body).hexdigest()
             # A 200 with the very bytes we already processed is a 304 the server didn't send.
-            if response.status == 304 or body_hash == last_hash:
-                metrics.FEED_POLLS.labels(outcome="not-modified").inc()
-                log.debug("feed_not_modified", status=response.status)
-                return PollResult(feed.url, "not-modified")
-            parsed = parse_feed(response.body, feed.url,
-                                content_type=response.headers.get("content-type"))
+            if response.status == 304 or body_hash == state.body_hash:
+                outcome = PollOutcome("not-modified", url=response.permanent_redirect,
+                                      probed=probe, etag=state.etag,
+                                      last_modified=state.last_modified, body_hash=state.body_hash,
+                                      max_age_s=max_age_s(response.headers.get("cache-control")))
+                return self._finish(feed, outcome, now, log)
+            parsed = await _parse(response, url, now)
         except NewsflowError as err:
-            metrics.FEED_POLLS.labels(outcome=err.reason).inc()
-            log.warning("feed_poll_failed", reason=err.reason, error=str(err))
-            return PollResult(feed.url, err.reason, problems=[str(err)])
-        result = PollResult(feed.url, "ok", problems=[parsed.problem] if parsed.problem else [])
-        unseen = [e for e in parsed.entries if not self._store.is_seen(e.article_id)]
-        new = unseen[: self._poller.max_entries_per_poll]
-        result.new_entries = len(new)
-        outcomes = await asyncio.gather(*(self._emit(entry) for entry in new))
+            retry_after = err.retry_after if isinstance(err, FetchUnavailable) else None
+            outcome = PollOutcome(err.reason, failed=True, error=str(err),
+                                  retry_after_s=retry_after)
+            return self._finish(feed, outcome, now, log)
+        return await self._work_through(feed, parsed, response, body_hash, probe, now, log)
+
+    async def _work_through(self, feed: LiveFeed, parsed: ParsedFeed, response: HttpResult,
+                            body_hash: str, probe: bool, now: datetime,
+                            log: structlog.typing.FilteringBoundLogger) -> PollResult:
+        ids = [_entry_seen_id(e) for e in parsed.entries]
+        unseen = [(i, e) for i, e in zip(ids, parsed.entries, strict=True) if i not in feed.seen]
+        feed.seen.touch(ids)
+        batch = unseen[: self._opts.max_entries_per_poll]
+        outcomes = await asyncio.gather(*(self._emit(feed, i, e) for i, e in batch))
+        feed.seen.trim(seen_bound(len(parsed.entries), self._opts))
+        issues = dict(parsed.issues)
+        if parsed.problem:
+            issues["malformed-feed"] = 1
+        # Backlog on a first poll has no useful timing; later, first sight approximates it.
+        times = tuple(e.published or e.updated or now for _, e in batch
+                      if feed.state.polls or e.published or e.updated)
+        outcome = PollOutcome(
+            "ok", url=response.permanent_redirect, probed=probe,
+            validators_lied=probe and bool(unseen) and _validators_unchanged(feed.state, response),
+            complete=outcomes.count("retry") == 0 and len(batch) == len(unseen),
+            etag=response.headers.get("etag"), last_modified=response.headers.get("last-modified"),
+            body_hash=body_hash, max_age_s=max_age_s(response.headers.get("cache-control")),
+            ttl_s=parsed.ttl_s, update_period_s=parsed.update_period_s,
+            new_entries=len(batch), entry_times=times, issues=issues)
+        result = self._finish(feed, outcome, now, log, parsed=parsed)
+        result.new_entries = len(batch)
         result.published = outcomes.count("ok")
         result.dead_lettered = outcomes.count("dead-lettered")
         result.retry_later = outcomes.count("retry")
-        # Validators are stored last, and only when the feed was worked through completely:
-        # otherwise the next poll must re-read it (entries left over or to retry).
-        if result.retry_later == 0 and len(new) == len(unseen):
-            self._store.set_validators(feed.url, response.headers.get("etag"),
-                                       response.headers.get("last-modified"), body_hash)
-        metrics.FEED_POLLS.labels(outcome="ok").inc()
-        log.info("feed_polled", entries=len(parsed.entries), new=result.new_entries,
-                 published=result.published, dead_lettered=result.dead_lettered,
-                 retry_later=result.retry_later, problem=parsed.problem)
+        result.duplicates = outcomes.count("duplicate")
+        log.info("feed_polled", format=parsed.format, entries=len(parsed.entries),
+                 new=result.new_entries, published=result.published,
+                 dead_lettered=result.dead_lettered, retry_later=result.retry_later,
+                 duplicates=result.duplicates, issues=issues or None, problem=parsed.problem,
+                 probed=probe or None, validators_lied=outcome.validators_lied or None)
         return result
 
-    async def _emit(self, entry: FeedEntry) -> str:
+    def _finish(self, feed: LiveFeed, outcome: PollOutcome, now: datetime,
+                log: structlog.typing.FilteringBoundLogger,
+                parsed: ParsedFeed | None = None) -> PollResult:
+        # Only a parsed feed can change the seen-set; packing it again would cost every 304.
+        seen = feed.seen.pack() if parsed is not None else feed.state.seen
+        feed.state = after_poll(feed.state, outcome, now=now, pinned_s=feed.subscription.interval_s,
+                                seen=seen, owner=self._owner, opts=self._opts, rng=self._rng)
+        metrics.FEED_POLLS.labels(outcome=outcome.outcome).inc()
+        for reason, count in outcome.issues.items():
+            metrics.FEED_ISSUES.labels(reason=reason).inc(count)
+        if outcome.failed:
+            log.warning("feed_poll_failed", reason=outcome.outcome, error=outcome.error,
+                        failures=feed.state.consecutive_failures, health=feed.state.health,
+                        next_poll_at=feed.state.next_poll_at)
+        elif parsed is None:
+            log.debug("feed_not_modified", next_poll_at=feed.state.next_poll_at)
+        if outcome.url:
+            log.info("feed_moved", to=outcome.url)
+        return PollResult(feed.subscription.url, outcome.outcome, moved_to=outcome.url,
+                          problems=[outcome.error] if outcome.error else [])
+
+    def record_failure(self, feed: LiveFeed, reason: str, error: str) -> None:
+        """Count a poll that broke in an unexpected way as a failure: the feed backs off and
+        shows unhealthy instead of silently dropping out of the schedule."""
+        log = logger.bind(feed_url=feed.subscription.url, feed_key=feed.key)
+        self._finish(feed, PollOutcome(reason, failed=True, error=error), datetime.now(UTC), log)
+
+    def _claim(self, article_id: str) -> bool:
+        """False if this process already emitted the article from another feed."""
+        if article_id in self._recent:
+            return False
+        self._recent[article_id] = None
+        if len(self._recent) > RECENT_ARTICLES:
+            self._recent.popitem(last=False)
+        return True
+
+    async def _emit(self, feed: LiveFeed, entry_id: bytes, entry: FeedEntry) -> str:
         log = logger.bind(article_id=entry.article_id, url=entry.link, feed_url=entry.feed_url)
+        if not self._claim(entry.article_id):
+            feed.seen.add(entry_id)
+            metrics.count(STAGE, "duplicate")
+            log.info("article_duplicate", reason="seen-in-another-feed")
+            return "duplicate"
         try:
             page = await fetch_page(self._fetcher, entry)
             article = extract_article(page, self._extract)
             await self._sink.publish(article)
         except TransientError as err:
+            self._recent.pop(entry.article_id, None)
             metrics.count(STAGE, err.reason)
             log.warning("article_retry_later", reason=err.reason, error=str(err))
             return "retry"
         except RejectedRecord as err:
             await self._sink.dead_letter(_dead_letter(entry, err))
-            self._store.mark_seen(entry.article_id, entry.feed_url, err.reason,
-                                  datetime.now(UTC))
+            feed.seen.add(entry_id)
             metrics.count(STAGE, err.reason)
             log.warning("article_dead_lettered", reason=err.reason, error=str(err))
             return "dead-lettered"
-        self._store.mark_seen(entry.article_id, entry.feed_url, "ok", datetime.now(UTC))
+        except asyncio.CancelledError:
+            self._recent.pop(entry.article_id, None)  # cancelled: the next owner retries it
+            raise
+        feed.seen.add(entry_id)
         metrics.count(STAGE, "ok")
         log.info("article_published", title=article.title,
                  quality=article.extraction.quality, chars=article.extraction.text_length)
         return "ok"
-
-    async def run(self, feeds: tuple[FeedSubscription, ...], stop: asyncio.Event,
-                  *, once: bool = False) -> list[PollResult]:
-        """Poll every feed on its interval until `stop` is set (or one round if `once`)."""
-        results: list[PollResult] = []
-        due = {feed.url: 0.0 for feed in feeds}
-        loop = asyncio.get_running_loop()
-        while not stop.is_set():
-            now = loop.time()
-            for feed in feeds:
-                if stop.is_set():
-                    break
-                if due[feed.url] <= now:
-                    results.append(await self.poll_feed(feed))
-                    due[feed.url] = loop.time() + (feed.interval_s or self._poller.interval_s)
-            if once:
-                break
-            wait = max(0.0, min(due.values()) - loop.time())
-            # Sleep until the next feed is due, waking at once on shutdown.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=wait)
-        return results

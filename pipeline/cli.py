@@ -7,7 +7,7 @@ import json
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import structlog
 import typer
@@ -16,15 +16,21 @@ from rich.markup import escape
 from rich.table import Table
 
 from pipeline.errors import ConfigError, NewsflowError
+from pipeline.feeds_cli import feeds_app
 from pipeline.logs import configure_logging
 from pipeline.settings import Settings, load_settings
 from pipeline.extract_cli import extract_command
 from pipeline.stack_cli import stack_app
 
+if TYPE_CHECKING:
+    from connectors.poll_loop import PollLoop
+    from pipeline.registry import FeedOwnership
+
 app = typer.Typer(help="newsflow: streaming news ingestion (feeds -> Kafka -> Faust -> ES).",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(stack_app, name="stack", help="The local Kafka + Elasticsearch stack.")
 app.command("extract")(extract_command)
+app.add_typer(feeds_app, name="feeds", help="The feed registry (Kafka): add, remove, status...")
 err_console = Console(stderr=True)
 logger = structlog.get_logger("newsflow.cli")
 
@@ -54,41 +60,70 @@ async def _until_signalled() -> asyncio.Event:
 
 
 @app.command()
-def poll(once: Annotated[bool, typer.Option(help="Poll every feed once, then exit.")] = False,
-         feeds_file: Annotated[Path | None, typer.Option(help="Feed list (YAML).")] = None) -> None:
-    """Poll feeds, fetch and extract new articles, produce them to the articles topic."""
-    from connectors.feeds import parse_feed_list
-    from connectors.fetching import Fetcher, make_client
-    from connectors.poller import Poller, SeenStore
-    from pipeline.kafka import KafkaArticleSink, ensure_topics, start_producer
+def poll(once: Annotated[bool, typer.Option(
+        help="Poll every feed this worker owns once, then exit.")] = False) -> None:
+    """Poll the feeds this worker owns (a share of the Kafka registry), produce new articles."""
+    import os
+    import socket
 
+    from connectors.fetching import Fetcher, make_client
+    from connectors.poll_loop import PollLoop
+    from connectors.poller import Poller
     from pipeline import metrics
+    from pipeline.kafka import KafkaArticleSink, ensure_topics, start_producer
+    from pipeline.registry import FeedOwnership, Registry
 
     settings = _settings()
     metrics.serve_metrics(settings.poller.metrics_port)
-    path = feeds_file or settings.poller.feeds_file
-    feeds = parse_feed_list(path.read_text(encoding="utf-8")).feeds
+    owner = settings.poller.worker_id or f"{socket.gethostname()}-{os.getpid()}"
 
     async def main() -> None:
         stop = await _until_signalled()
         await ensure_topics(settings.kafka, settings.topics)
         producer = await start_producer(settings.kafka)
-        store = SeenStore(settings.poller.state_dir / "poller.sqlite")
+        registry = Registry(producer, settings.topics)
         try:
             async with make_client(settings.fetch) as client:
-                poller = Poller(KafkaArticleSink(producer, settings.topics), store,
-                                Fetcher(client, settings.fetch), settings.poller)
-                logger.info("poller_started", feeds=len(feeds), once=once)
-                await poller.run(feeds, stop, once=once)
+                poller = Poller(KafkaArticleSink(producer, settings.topics),
+                                Fetcher(client, settings.fetch), settings.poller, owner=owner)
+                loop = PollLoop(poller, registry, settings.poller)
+                ownership = FeedOwnership(settings.kafka, settings.topics, settings.poller, loop,
+                                          registry)
+                await ownership.start()
+                logger.info("poller_started", owner=owner, once=once)
+                try:
+                    await _poll_owned(ownership, loop, stop, once=once)
+                finally:
+                    await ownership.stop()
         finally:
-            await producer.stop()
-            store.close()
-            logger.info("poller_stopped")
+            await producer.stop()  # flushes the last state records
+            logger.info("poller_stopped", owner=owner)
 
     try:
         asyncio.run(main())
     except NewsflowError as err:
         raise _fail(err) from err
+
+
+async def _poll_owned(ownership: FeedOwnership, loop: PollLoop, stop: asyncio.Event, *,
+                      once: bool) -> None:
+    """Follow the registry and poll, concurrently; `once` waits for the owned set first."""
+    following = asyncio.create_task(ownership.run(stop))
+    try:
+        if once:
+            ready = asyncio.create_task(ownership.ready.wait())
+            await asyncio.wait({ready, following}, return_when=asyncio.FIRST_COMPLETED)
+            if following.done():
+                following.result()  # the registry consumer failed: raise its error
+            results = await loop.run(stop, once=True)
+            logger.info("poll_once_done", feeds=len(results),
+                        published=sum(r.published for r in results))
+            stop.set()
+        else:
+            await asyncio.gather(loop.run(stop), following)
+    finally:
+        stop.set()
+        await following
 
 
 @app.command()

@@ -79,12 +79,7 @@ def run_demo(settings: Settings, *, once: bool, site_port: int) -> None:
     demo_dir = settings.stack.home / "demo"
     with serve_demo_site(port=site_port) as site:
         console.print(f"2/4 sample site at {site.base_url} ({len(site.articles)} articles)")
-        feeds_file = demo_dir / "feeds.yaml"
-        feeds_file.parent.mkdir(parents=True, exist_ok=True)
-        feeds_file.write_text(f"feeds:\n  - url: {site.feed_url}\n    interval_s: 30\n",
-                              encoding="utf-8")
         env = settings_env({
-            "poller.feeds_file": feeds_file,
             "poller.state_dir": demo_dir / "state",
             "worker.data_dir": demo_dir / "faust",
             "log_format": "json",
@@ -93,6 +88,7 @@ def run_demo(settings: Settings, *, once: bool, site_port: int) -> None:
         group = WorkerGroup(env=env, log_dir=demo_dir / "logs")
         try:
             console.print(f"3/4 workers: poller, worker, indexer (logs in {group.log_dir})")
+            _subscribe(site.feed_url, group)
             group.start("worker", "worker")
             group.start("indexer", "index")
             group.start("poller", "poll")
@@ -110,6 +106,15 @@ def run_demo(settings: Settings, *, once: bool, site_port: int) -> None:
         finally:
             console.print("stopping workers…")
             group.stop_all()
+
+
+def _subscribe(feed_url: str, group: WorkerGroup) -> None:
+    """`newsflow feeds add` the sample site's feed (the registry lives in Kafka)."""
+    added = group.start("feeds-add", "feeds", "add", feed_url, "--interval", "30")
+    if added.popen.wait(timeout=120) != 0:
+        raise NewsflowError(f"`newsflow feeds add {feed_url}` failed; see {added.log_path}",
+                            reason="demo-subscribe-failed")
+    group.workers.pop("feeds-add")
 
 
 def _wait_for_interrupt(group: WorkerGroup) -> None:

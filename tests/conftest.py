@@ -57,7 +57,12 @@ def isolated(stack: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         "topics.articles": f"{run}.articles",
         "topics.enriched": f"{run}.enriched",
         "topics.dead_letter": f"{run}.dead-letter",
+        "topics.feeds": f"{run}.feeds",
+        "topics.feed_state": f"{run}.feed-state",
         "topics.partitions": 2,
+        "topics.feed_partitions": 4,
+        "poller.group_id": f"{run}-poller",
+        "poller.session_timeout_s": 6,  # the broker's minimum: dead pollers are noticed fast
         "es.index_alias": f"{run}-articles",
         "worker.app_id": f"{run}-worker",
         "worker.data_dir": tmp_path / "faust",

@@ -50,6 +50,7 @@ class _QuietServer(ThreadingHTTPServer):
 class HostileServer:
     def __init__(self) -> None:
         self.hits: dict[str, int] = {}
+        self.agents: dict[str, set[str]] = {}  # path -> User-Agents that asked for it
         self.routes: dict[str, Callable[[BaseHTTPRequestHandler], None]] = {}
         self._httpd = _QuietServer(("127.0.0.1", 0), self._handler())
         self.base = f"http://127.0.0.1:{self._httpd.server_address[1]}"
@@ -77,6 +78,7 @@ class HostileServer:
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 path = self.path.split("?")[0]
                 server.hits[path] = server.hits.get(path, 0) + 1
+                server.agents.setdefault(path, set()).add(self.headers.get("User-Agent", ""))
                 route = server.routes.get(path)
                 try:
                     if route is None:

