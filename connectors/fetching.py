@@ -21,7 +21,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from connectors.netguard import NetworkGuard
+from connectors.netguard import AddrInfo, NetworkGuard, system_getaddrinfo
 from connectors.robots import RobotsCache
 from pipeline.errors import FetchUnavailable, PageRejected
 from pipeline.records import FeedEntry, FetchedPage
@@ -150,12 +150,13 @@ class Fetcher:
 
     client: httpx.AsyncClient
     opts: FetchSettings
+    getaddrinfo: AddrInfo = system_getaddrinfo
     guard: NetworkGuard = field(init=False)
     limiter: HostLimiter = field(init=False)
     robots: RobotsCache = field(init=False)
 
     def __post_init__(self) -> None:
-        self.guard = NetworkGuard(self.opts.allowed_networks)
+        self.guard = NetworkGuard(self.opts.allowed_networks, self.getaddrinfo)
         self.limiter = HostLimiter(self.opts.per_host_concurrency, self.opts.per_host_min_delay_s)
         self.robots = RobotsCache(self.opts.user_agent)
 

@@ -10,13 +10,20 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from urllib.parse import urlsplit
 
 from pipeline.errors import FetchUnavailable, PageRejected
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+# (host, port) -> getaddrinfo-style tuples; injectable so tests never query a real resolver.
+AddrInfo = Callable[[str, int], Awaitable[list[tuple[object, ...]]]]
+
+
+async def system_getaddrinfo(host: str, port: int) -> list[tuple[object, ...]]:
+    loop = asyncio.get_running_loop()
+    return list(await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM))
 
 
 def is_forbidden(address: IPAddress) -> bool:
@@ -27,9 +34,10 @@ def is_forbidden(address: IPAddress) -> bool:
 
 
 class NetworkGuard:
-    def __init__(self, allowed: Sequence[str]) -> None:
+    def __init__(self, allowed: Sequence[str], getaddrinfo: AddrInfo = system_getaddrinfo) -> None:
         self._allowed: tuple[IPNetwork, ...] = tuple(
             ipaddress.ip_network(net, strict=False) for net in allowed)
+        self._getaddrinfo = getaddrinfo
 
     def is_allowed(self, address: IPAddress) -> bool:
         if not is_forbidden(address):
@@ -45,7 +53,7 @@ class NetworkGuard:
             literal = ipaddress.ip_address(host)
             addresses: list[IPAddress] = [literal]
         except ValueError:
-            addresses = await _resolve(host, port, url)
+            addresses = await self._resolve(host, port, url)
         for address in addresses:
             if not self.is_allowed(address):
                 raise PageRejected(
@@ -53,11 +61,10 @@ class NetworkGuard:
                     " (allow it in fetch.allowed_networks)", url=url, reason="ssrf-blocked")
 
 
-async def _resolve(host: str, port: int, url: str) -> list[IPAddress]:
-    loop = asyncio.get_running_loop()
-    try:
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as err:
-        raise FetchUnavailable(f"DNS lookup of {host} failed: {err}", url=url,
-                               reason="dns-error") from err
-    return [ipaddress.ip_address(info[4][0]) for info in infos]
+    async def _resolve(self, host: str, port: int, url: str) -> list[IPAddress]:
+        try:
+            infos = await self._getaddrinfo(host, port)
+        except socket.gaierror as err:
+            raise FetchUnavailable(f"DNS lookup of {host} failed: {err}", url=url,
+                                   reason="dns-error") from err
+        return [ipaddress.ip_address(str(info[4][0])) for info in infos]  # type: ignore[index]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -97,9 +98,17 @@ async def test_retry_after_is_carried(fetcher: Fetcher, server: HostileServer) -
     assert info.value.retry_after == 120
 
 
-async def test_unresolvable_name_is_retryable(fetcher: Fetcher) -> None:
-    with pytest.raises(FetchUnavailable) as info:
-        await fetcher.get("http://no-such-host.invalid/feed")
+async def no_such_name(host: str, port: int) -> list[tuple[object, ...]]:
+    """A resolver that knows no names: tests never query the machine's real resolver."""
+    raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+
+async def test_unresolvable_name_is_retryable() -> None:
+    settings = opts()
+    async with make_client(settings) as client:
+        fetcher = Fetcher(client, settings, getaddrinfo=no_such_name)
+        with pytest.raises(FetchUnavailable) as info:
+            await fetcher.get("http://no-such-host.invalid/feed")
     assert info.value.reason == "dns-error"
 
 

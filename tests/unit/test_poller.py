@@ -276,3 +276,16 @@ async def test_permanent_redirect_moves_the_feed_temporary_does_not(
 def test_twenty_thousand_entry_feed_parses() -> None:
     body = rss([(f"Entry {i}", f"https://big.example/{i}") for i in range(20_000)])
     assert len(parse_feed(body, "https://big.example/rss").entries) == 20_000
+
+
+async def test_unresolvable_feed_host_is_a_counted_failure_not_a_crash() -> None:
+    from tests.unit.test_fetching import no_such_name
+
+    fetch = FetchSettings(per_host_min_delay_s=0, total_timeout_s=3)
+    sink = ListSink()
+    async with make_client(fetch) as client:
+        fetcher = Fetcher(client, fetch, getaddrinfo=no_such_name)
+        dns_owner = Owner(Poller(sink, fetcher, poller_opts(), owner="t"), sink)
+        result = await dns_owner.poll("http://no-such-host.invalid/rss")
+    assert result.outcome == "dns-error"
+    assert sink.articles == [] and sink.letters == []
