@@ -1,4 +1,10 @@
-"""Faust agents: one thin loop per stage around a pure core function."""
+"""Faust agents: one thin loop per stage around a pure core function.
+
+    articles --enrich_articles--> dedup (1 partition) --dedup_articles--> enriched (+ unique)
+
+A record that can't be processed is dead-lettered with its reason and the loop goes on: an
+agent that raises would be crashed by Faust and its partition would silently stop.
+"""
 
 from __future__ import annotations
 
@@ -11,25 +17,41 @@ from faust.types import EventT
 
 from pipeline import metrics
 from pipeline.app import PipelineApp
+from pipeline.dedup import DEDUP_PARTITION_KEY, dedup_input, dedup_verdict, is_first_copy, with_verdict
+from pipeline.dedup_options import DedupOptions
+from pipeline.dedup_state import EncodedStateView, SlotTables
+from pipeline.enrich_options import EnrichOptions
 from pipeline.enrichment import enrich_article, load_models
 from pipeline.errors import RejectedRecord
-from pipeline.records import DeadLetter, ExtractedArticle, decode
+from pipeline.records import DeadLetter, EnrichedArticle, ExtractedArticle, decode
 
 logger = structlog.get_logger("newsflow.worker")
+EXPIRY_CHUNK = 256  # expired dedup keys deleted per event: expiry keeps pace, never stalls
 
 
-def _dead_letter(event: EventT, stage: str, reason: str, error: str) -> bytes:
+async def _park(pipeline: PipelineApp, event: EventT, stage: str, err: Exception) -> None:
+    """Dead-letter the event: RejectedRecord with its reason, anything else as a bug."""
     message = event.message
+    if isinstance(err, RejectedRecord):
+        reason, detail = err.reason, str(err)
+        logger.warning("article_dead_lettered", stage=stage, reason=reason, error=detail)
+    else:
+        reason, detail = f"bug:{type(err).__name__}", traceback.format_exc(limit=5)
+        logger.error("article_dead_lettered", stage=stage, reason=reason, error=detail)
     value = event.value if isinstance(event.value, bytes) else str(event.value).encode()
     key = message.key.decode("utf-8", "replace") if isinstance(message.key, bytes) else None
-    return DeadLetter(stage=stage, reason=reason, error=error, source_topic=message.topic,
-                      partition=message.partition, offset=message.offset, key=key,
-                      payload=value.decode("utf-8", "replace"),
-                      failed_at=datetime.now(UTC)).model_dump_json().encode()
+    letter = DeadLetter(stage=stage, reason=reason, error=detail, source_topic=message.topic,
+                        partition=message.partition, offset=message.offset, key=key,
+                        payload=value.decode("utf-8", "replace"), failed_at=datetime.now(UTC))
+    await pipeline.dead_letter.send(key=message.key, value=letter.model_dump_json().encode())
+    metrics.count(stage, reason)
 
 
-def register_agents(pipeline: PipelineApp) -> None:
-    models = load_models()  # once per process, before any event
+def register_agents(pipeline: PipelineApp, enrich_opts: EnrichOptions,
+                    dedup_opts: DedupOptions) -> None:
+    models = load_models(enrich_opts)  # once per process, before any event
+    store = SlotTables(pipeline.dedup_slots, dedup_opts.bucket_hours, dedup_opts.expiry_hours)
+    state = EncodedStateView(store)
 
     @pipeline.app.agent(pipeline.articles, name="enrich_articles")
     async def enrich_articles(stream: AsyncIterator[bytes]) -> None:
@@ -39,21 +61,33 @@ def register_agents(pipeline: PipelineApp) -> None:
                 article = decode(ExtractedArticle, event.value, topic=msg.topic,
                                  partition=msg.partition, offset=msg.offset)
                 enriched = enrich_article(article, models, now=datetime.now(UTC))
-            except RejectedRecord as err:
-                await pipeline.dead_letter.send(
-                    key=msg.key, value=_dead_letter(event, "enrich", err.reason, str(err)))
-                metrics.count("enrich", err.reason)
-                logger.warning("article_dead_lettered", stage="enrich", reason=err.reason)
+            except Exception as err:  # noqa: BLE001 - parked with its reason, never dropped
+                await _park(pipeline, event, "enrich", err)
                 continue
-            except Exception as err:  # a bug must not stop the partition: park the record
-                reason = f"bug:{type(err).__name__}"
-                await pipeline.dead_letter.send(key=msg.key, value=_dead_letter(
-                    event, "enrich", reason, traceback.format_exc(limit=5)))
-                metrics.count("enrich", reason)
-                logger.exception("article_dead_lettered", stage="enrich", reason=reason)
-                continue
-            await pipeline.enriched.send(key=enriched.article_id.encode(),
-                                         value=enriched.model_dump_json().encode())
+            await pipeline.dedup.send(key=DEDUP_PARTITION_KEY,
+                                      value=enriched.model_dump_json().encode())
             metrics.count("enrich", "ok")
-            logger.info("article_enriched", article_id=enriched.article_id,
-                        language=enriched.language, words=enriched.word_count)
+
+    # concurrency=1: the agent reads and writes its tables; more would race on them.
+    @pipeline.app.agent(pipeline.dedup, name="dedup_articles", concurrency=1)
+    async def dedup_articles(stream: AsyncIterator[bytes]) -> None:
+        async for event in stream.events():  # type: ignore[attr-defined]
+            msg, now = event.message, datetime.now(UTC)
+            try:
+                article = decode(EnrichedArticle, event.value, topic=msg.topic,
+                                 partition=msg.partition, offset=msg.offset)
+                verdict, update = dedup_verdict(dedup_input(article), state, dedup_opts, now=now)
+            except Exception as err:  # noqa: BLE001 - parked with its reason, never dropped
+                await _park(pipeline, event, "dedup", err)
+                continue
+            store.apply(update)
+            store.clear_droppable(now.timestamp(), limit=EXPIRY_CHUNK)
+            final = with_verdict(article, verdict)
+            key, payload = final.article_id.encode(), final.model_dump_json().encode()
+            await pipeline.enriched.send(key=key, value=payload)
+            if is_first_copy(verdict):
+                await pipeline.unique.send(key=key, value=payload)
+            metrics.count("dedup", verdict.dup_kind)
+            logger.info("article_deduplicated", article_id=final.article_id,
+                        dup_kind=verdict.dup_kind, duplicate_of=verdict.duplicate_of,
+                        version=verdict.version, cluster_id=verdict.cluster_id)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import faust
 
+from pipeline.dedup_state import slot_count
 from pipeline.settings import Settings
 
 
@@ -15,6 +16,9 @@ class PipelineApp:
     articles: faust.TopicT
     enriched: faust.TopicT
     dead_letter: faust.TopicT
+    dedup: faust.TopicT
+    unique: faust.TopicT
+    dedup_slots: tuple[faust.types.TableT, ...]  # one table per time-bucket slot (dedup_state)
 
 
 def create_app(settings: Settings) -> PipelineApp:
@@ -38,6 +42,16 @@ def create_app(settings: Settings) -> PipelineApp:
         return app.topic(name, key_type=bytes, value_type=bytes, key_serializer="raw",
                          value_serializer="raw", partitions=topics.partitions)
 
+    dedup_topic = app.topic(topics.dedup, key_type=bytes, value_type=bytes, key_serializer="raw",
+                            value_serializer="raw", partitions=1)
+    opts = settings.dedup
+    # key_type/value_type bytes make Faust store raw bytes: the one codec is
+    # pipeline/dedup_state.py. One partition, like the dedup topic they are co-partitioned with.
+    slots = tuple(
+        app.Table(f"dedup-slot-{i}", key_type=bytes, value_type=bytes, partitions=1,
+                  options={"bloom_filter_size": 10})  # most lookups miss: bloom filters pay
+        for i in range(slot_count(opts.bucket_hours, opts.expiry_hours)))
     return PipelineApp(app=app, articles=raw_topic(topics.articles),
                        enriched=raw_topic(topics.enriched),
-                       dead_letter=raw_topic(topics.dead_letter))
+                       dead_letter=raw_topic(topics.dead_letter),
+                       dedup=dedup_topic, unique=raw_topic(topics.unique), dedup_slots=slots)

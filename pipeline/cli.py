@@ -6,7 +6,6 @@ import asyncio
 import json
 import signal
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import structlog
@@ -19,6 +18,8 @@ from pipeline.errors import ConfigError, NewsflowError
 from pipeline.feeds_cli import feeds_app
 from pipeline.logs import configure_logging
 from pipeline.settings import Settings, load_settings
+from pipeline.dedupe_cli import dedupe_command
+from pipeline.enrich_cli import enrich_command
 from pipeline.extract_cli import extract_command
 from pipeline.stack_cli import stack_app
 
@@ -30,6 +31,8 @@ app = typer.Typer(help="newsflow: streaming news ingestion (feeds -> Kafka -> Fa
                   no_args_is_help=True, pretty_exceptions_enable=False)
 app.add_typer(stack_app, name="stack", help="The local Kafka + Elasticsearch stack.")
 app.command("extract")(extract_command)
+app.command("enrich")(enrich_command)
+app.command("dedupe")(dedupe_command)
 app.add_typer(feeds_app, name="feeds", help="The feed registry (Kafka): add, remove, status...")
 err_console = Console(stderr=True)
 logger = structlog.get_logger("newsflow.cli")
@@ -142,7 +145,7 @@ def worker() -> None:
     except NewsflowError as err:
         raise _fail(err) from err
     pipeline = create_app(settings)
-    register_agents(pipeline)
+    register_agents(pipeline, settings.enrich, settings.dedup)
     # Faust's own stream/table metrics and ours, on the worker's web port at /metrics.
     setup_prometheus_sensors(pipeline.app)
     level = {"warning": "warn"}.get(settings.log_level, settings.log_level)

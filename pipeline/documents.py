@@ -54,11 +54,17 @@ def ilm_policy() -> JsonDict:
 
 
 def es_action(article: EnrichedArticle, alias: str) -> JsonDict:
-    """One bulk `index` action: _id = article_id, so a redelivered record overwrites."""
+    """One bulk `index` action: _id = article_id, so a redelivered record overwrites.
+
+    External versioning (`version` from dedup: 2 for the first update of a URL, ...) keeps the
+    newest text: a replay of the same version overwrites, an older one is refused with 409.
+    """
     return {
         "_op_type": "index",
         "_index": alias,
         "_id": article.article_id,
+        "_version": article.version,
+        "_version_type": "external_gte",
         "_source": article.model_dump(mode="json"),
     }
 

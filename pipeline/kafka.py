@@ -56,6 +56,8 @@ def _new_topic(name: str, topics: TopicSettings) -> NewTopic:
     if name in topics.compacted_names():
         return NewTopic(name, topics.feed_partitions, topics.replication_factor,
                         topic_configs=COMPACTED_CONFIG)
+    if name == topics.dedup:
+        return NewTopic(name, 1, topics.replication_factor)
     return NewTopic(name, topics.partitions, topics.replication_factor)
 
 

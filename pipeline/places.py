@@ -225,7 +225,8 @@ def load_gazetteer(min_city_population: int = 1000) -> Gazetteer:
                     name=str(rec["name"]), alternates=alternates,  # type: ignore[arg-type]
                     country=str(rec["countrycode"]), admin1=str(rec["admin1code"]),
                     population=population,
-                    lat=float(rec["latitude"]), lon=float(rec["longitude"]),  # type: ignore[arg-type]
+                    lat=float(rec["latitude"]),  # type: ignore[arg-type]
+                    lon=float(rec["longitude"]),  # type: ignore[arg-type]
                     feature="city")
     return builder.build()
 

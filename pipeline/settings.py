@@ -20,6 +20,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from pipeline.dedup_options import DedupOptions
+from pipeline.enrich_options import EnrichOptions
 from pipeline.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -47,12 +49,17 @@ class TopicSettings(Slice):
     # Same partition count, so a poller owning registry partition p owns state partition p.
     feeds: str = "newsflow.feeds.v1"
     feed_state: str = "newsflow.feed-state.v1"
+    # Enriched articles on their way to dedup: ONE partition, so every LSH band of every
+    # article meets the same table (pipeline/dedup.py explains the capacity of that choice).
+    dedup: str = "newsflow.dedup.v1"
+    unique: str = "newsflow.unique.v1"  # first copies only, for subscribers who want no dups
     partitions: int = Field(default=3, ge=1, le=1024)
     feed_partitions: int = Field(default=12, ge=1, le=1024)  # at most this many busy pollers
     replication_factor: int = Field(default=1, ge=1)
 
     def all_names(self) -> tuple[str, ...]:
-        return (self.articles, self.enriched, self.dead_letter, self.feeds, self.feed_state)
+        return (self.articles, self.enriched, self.dead_letter, self.feeds, self.feed_state,
+                self.dedup, self.unique)
 
     def compacted_names(self) -> tuple[str, ...]:
         return (self.feeds, self.feed_state)
@@ -184,6 +191,8 @@ class Settings(BaseSettings):
     poller: PollerSettings = PollerSettings()
     worker: WorkerSettings = WorkerSettings()
     indexer: IndexerSettings = IndexerSettings()
+    enrich: EnrichOptions = EnrichOptions()
+    dedup: DedupOptions = DedupOptions()
     stack: StackSettings = StackSettings()
 
     @field_validator("log_level")

@@ -59,6 +59,8 @@ def isolated(stack: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         "topics.dead_letter": f"{run}.dead-letter",
         "topics.feeds": f"{run}.feeds",
         "topics.feed_state": f"{run}.feed-state",
+        "topics.dedup": f"{run}.dedup",
+        "topics.unique": f"{run}.unique",
         "topics.partitions": 2,
         "topics.feed_partitions": 4,
         "poller.group_id": f"{run}-poller",

@@ -35,7 +35,8 @@ def test_insane_dates_fall_back_to_the_text(bad: datetime) -> None:
 
 def test_small_future_skew_is_tolerated() -> None:
     soon = NOW + timedelta(minutes=30)
-    assert published_date(soon, "feed", "", NOW, DateOptions(future_skew=timedelta(hours=1)))[0] == soon
+    opts = DateOptions(future_skew=timedelta(hours=1))
+    assert published_date(soon, "feed", "", NOW, opts)[0] == soon
 
 
 def test_updated_date_needs_a_cue_and_follows_publication() -> None:

@@ -50,8 +50,8 @@ from pathlib import Path
 from pipeline.records import EnrichedArticle
 
 SEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
-needs_seeds = pytest.mark.skipif(not SEEDS.is_dir(),
-                                 reason=f"seed articles not found at {SEEDS} (shared/ is not committed)")
+needs_seeds = pytest.mark.skipif(
+    not SEEDS.is_dir(), reason=f"seed articles not found at {SEEDS} (shared/ is not committed)")
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,6 @@
 """The shipped Kibana saved objects are importable and point at fields the template maps."""
 
 import json
-from pathlib import Path
 
 from pipeline.documents import ClusterFeatures, index_template
 from pipeline.settings import CONFIG_DIR, ElasticsearchSettings
