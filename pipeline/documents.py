@@ -53,6 +53,12 @@ def ilm_policy() -> JsonDict:
         "rollover": {"max_age": "30d", "max_primary_shard_size": "30gb"}}}}}}
 
 
+def is_indexed(article: EnrichedArticle) -> bool:
+    """A `same_url` sighting shares its `_id` with the article already indexed: indexing it
+    would overwrite that article's own verdict (a replay would call itself its duplicate)."""
+    return article.dup_kind != "same_url"
+
+
 def es_action(article: EnrichedArticle, alias: str) -> JsonDict:
     """One bulk `index` action: _id = article_id, so a redelivered record overwrites.
 

@@ -20,7 +20,7 @@ from elasticsearch import ApiError, AsyncElasticsearch, BadRequestError
 from elasticsearch import ConnectionError as ESConnectionError
 
 from pipeline import metrics
-from pipeline.documents import ClusterFeatures, es_action, ilm_policy, index_template
+from pipeline.documents import ClusterFeatures, es_action, ilm_policy, index_template, is_indexed
 from pipeline.errors import BadRecord, SinkUnavailable
 from pipeline.kafka import KafkaArticleSink, unreachable
 from pipeline.records import DeadLetter, EnrichedArticle, decode
@@ -119,6 +119,10 @@ class Indexer:
                 await self._dead_letters.dead_letter(_letter(record, err.reason, str(err)))
                 outcome.dead_lettered += 1
                 metrics.count(STAGE, err.reason)
+                continue
+            if not is_indexed(article):
+                outcome.duplicates += 1
+                metrics.count(STAGE, "same-url")
                 continue
             # Later records of the same article win, as they would in Kafka order.
             pending[article.article_id] = (record, es_action(article, self._es.index_alias))
