@@ -68,8 +68,11 @@ class BlockStore:
 
     def __init__(self, path: Path, opts: BoilerplateOptions) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.options = opts
         self._opts = opts
-        self._db = sqlite3.connect(path)
+        # WAL and a busy timeout: pollers on one machine may share the file.
+        self._db = sqlite3.connect(path, timeout=10)
+        self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS blocks (domain TEXT, fp TEXT, article_id TEXT, "
             "seen INTEGER, PRIMARY KEY (domain, fp, article_id))")

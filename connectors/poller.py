@@ -18,6 +18,7 @@ from typing import Protocol
 
 import structlog
 
+from connectors.boilerplate import BlockStore, strip_learned_boilerplate
 from connectors.extraction import ExtractOptions, extract_article
 from connectors.feeds import FeedSubscription, ParsedFeed, entry_identity, parse_feed
 from connectors.feedstate import (
@@ -115,7 +116,8 @@ def _validators_unchanged(state: FeedState, response: HttpResult) -> bool:
 class Poller:
     def __init__(self, sink: ArticleSink, fetcher: Fetcher, opts: PollerSettings,
                  extract: ExtractOptions | None = None, *, owner: str = "poller",
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, blocks: BlockStore | None = None) -> None:
+        self._blocks = blocks  # per-domain learned boilerplate; None: off
         self._sink = sink
         self._fetcher = fetcher
         self._opts = opts
@@ -232,7 +234,13 @@ class Poller:
         try:
             page = await fetch_page(self._fetcher, entry)
             article = extract_article(page, self._extract)
+            observed: list[str] = []
+            if self._blocks is not None:
+                article, observed = strip_learned_boilerplate(article, self._blocks,
+                                                              self._blocks.options)
             await self._sink.publish(article)
+            if self._blocks is not None:  # learn from what was really published, once
+                self._blocks.record(article.source_domain, article.article_id, observed)
         except TransientError as err:
             self._recent.pop(entry.article_id, None)
             metrics.count(STAGE, err.reason)

@@ -69,6 +69,7 @@ def poll(once: Annotated[bool, typer.Option(
     import os
     import socket
 
+    from connectors.boilerplate import BlockStore, BoilerplateOptions
     from connectors.fetching import Fetcher, make_client
     from connectors.poll_loop import PollLoop
     from connectors.poller import Poller
@@ -85,10 +86,14 @@ def poll(once: Annotated[bool, typer.Option(
         await ensure_topics(settings.kafka, settings.topics)
         producer = await start_producer(settings.kafka)
         registry = Registry(producer, settings.topics)
+        # Per machine (pollers sharing a state dir share it); survives restarts.
+        blocks = BlockStore(settings.poller.state_dir / "boilerplate.sqlite",
+                            BoilerplateOptions())
         try:
             async with make_client(settings.fetch) as client:
                 poller = Poller(KafkaArticleSink(producer, settings.topics),
-                                Fetcher(client, settings.fetch), settings.poller, owner=owner)
+                                Fetcher(client, settings.fetch), settings.poller, owner=owner,
+                                blocks=blocks)
                 loop = PollLoop(poller, registry, settings.poller)
                 ownership = FeedOwnership(settings.kafka, settings.topics, settings.poller, loop,
                                           registry)
@@ -100,6 +105,7 @@ def poll(once: Annotated[bool, typer.Option(
                     await ownership.stop()
         finally:
             await producer.stop()  # flushes the last state records
+            blocks.close()
             logger.info("poller_stopped", owner=owner)
 
     try:

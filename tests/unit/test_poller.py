@@ -7,6 +7,7 @@ poll to the next); `ListSink` is the ArticleSink contract, not a Kafka mock.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -289,3 +290,28 @@ async def test_unresolvable_feed_host_is_a_counted_failure_not_a_crash() -> None
         result = await dns_owner.poll("http://no-such-host.invalid/rss")
     assert result.outcome == "dns-error"
     assert sink.articles == [] and sink.letters == []
+
+
+async def test_chrome_repeated_across_a_domain_is_learned_and_stripped(
+        server: HostileServer, tmp_path: Path) -> None:
+    from connectors.boilerplate import BlockStore, BoilerplateOptions
+
+    promo = "The Gazette covers the twelve parishes of the lower Tessel valley every weekday."
+    topics = ["tram", "ferry", "market", "bridge", "library", "museum"]
+    for i, topic in enumerate(topics):
+        body = "".join(f"<p>The {topic} {word} was discussed at length by the committee on "
+                       f"{day}, and residents raised their concerns about the {topic}.</p>"
+                       for word, day in (("plan", "Monday"), ("budget", "Tuesday")))
+        html = f"<html><body><article><h1>{topic}</h1>{body}<p>{promo}</p></article></body></html>"
+        server.routes[f"/d/{i}"] = lambda h, html=html: send(h, 200, html.encode(), "text/html")
+    fetch = FetchSettings(allowed_networks=("127.0.0.0/8",), per_host_min_delay_s=0)
+    sink = ListSink()
+    blocks = BlockStore(tmp_path / "blocks.sqlite", BoilerplateOptions(min_pages=2))
+    async with make_client(fetch) as client:
+        learning = Owner(Poller(sink, Fetcher(client, fetch), poller_opts(), owner="t",
+                                blocks=blocks), sink)
+        for i in range(len(topics)):  # one feed per page: learning happens page by page
+            await learning.poll(serve_feed(server, f"/dfeed{i}.xml", [server.url(f"/d/{i}")]))
+    with_promo = [promo in a.text for a in sink.articles]
+    assert with_promo == [True, True, True, False, False, False]
+    assert all("committee" in a.text for a in sink.articles)
