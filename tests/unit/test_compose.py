@@ -117,9 +117,15 @@ def test_depends_on_targets_have_healthchecks(compose) -> None:
         assert isinstance(depends, dict), f"{name}: use the long depends_on form with conditions"
         for target, spec in depends.items():
             assert target in services, f"{name} depends on unknown service {target}"
+            if spec.get("condition") == "service_completed_successfully":
+                # a one-shot set-up step: it must not restart, or it never "completes"
+                assert services[target].get("restart") == "no", (name, target)
+                continue
             assert spec.get("condition") == "service_healthy", (name, target)
             assert "healthcheck" in services[target], f"{target} has no healthcheck"
     assert set(services["indexer"]["depends_on"]) == {"kafka", "elasticsearch"}
+    assert services["poller"]["depends_on"]["feeds-import"]["condition"] == (
+        "service_completed_successfully")
     for infra in ("kafka", "elasticsearch", "kibana"):
         assert services[infra]["healthcheck"]["test"]
 
@@ -163,7 +169,8 @@ def test_elasticsearch_single_node_and_volumes(compose) -> None:
             if not source.startswith((".", "/")):
                 assert source in declared, f"{name}: volume {source} not declared"
     poller_mounts = compose["services"]["poller"]["volumes"]
-    assert any(m.startswith("./config/feeds.yaml:") for m in poller_mounts)
+    import_mounts = compose["services"]["feeds-import"]["volumes"]
+    assert any(m.startswith("./config/feeds.yaml:") for m in import_mounts)
     state_dir = _env(compose["services"]["poller"])["NEWSFLOW_POLLER__STATE_DIR"]
     assert any(m.split(":")[1] == state_dir for m in poller_mounts)
     data_dir = _env(compose["services"]["worker"])["NEWSFLOW_WORKER__DATA_DIR"]
