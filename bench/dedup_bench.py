@@ -1,6 +1,6 @@
 """Dedup benchmark: quality on a synthetic variant set, speed and latency at 1M articles.
 
-    python -m bench.dedup_bench --data ../shared [--articles 1000000] [--out bench/RESULTS-dedup.md] \
+    python -m bench.dedup_bench --data ../shared [--articles 1000000] [--out /tmp/dedup.md] \
         [--set bucket_hours=42 ...] [--rocksdb /tmp/dedup-rocks]
 
 1. Quality: the dev-split originals, then their variants (bench/dedup_corpus.py), then short

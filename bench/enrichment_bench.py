@@ -53,7 +53,7 @@ SEED_PLACES = {  # name as written -> (GeoNames country, lat, lon) to 0.1 degree
     "Deir Ezzor": ("SY", 35.34, 40.14), "Albu Kamal": ("SY", 34.45, 40.92)}
 NOT_PLACES = ["Hurriyet", "Vladimir"]
 # Floors for --check at the default options (measured 0.589 / 0.803 on 2026-11-22, see
-# RESULTS-enrichment.md): a change that loses more than a few points fails.
+# RESULTS.md): a change that loses more than a few points fails.
 RECALL_FLOOR_TYPED = 0.55
 PRECISION_FLOOR_TYPED = 0.75
 

@@ -29,7 +29,7 @@ State and scaling. LSH needs every band of a document in one place, so dedup run
 partition: the enrich agent sends to the dedup topic (1 partition) with one constant key, the
 dedup agent runs with concurrency=1, and its tables (`SlotTables`: one per time-bucket slot,
 see `dedup_state`) have one partition. Measured capacity of that partition on one core
-(bench/RESULTS-dedup.md, 2 shared cores): with 1M articles in memory, 1,250 verdicts/s for
+(bench/RESULTS.md (Dedup), 2 shared cores): with 1M articles in memory, 1,250 verdicts/s for
 1,000-word articles (1,030/s at 1,500 words), p99 of all reads of one verdict 0.26 ms; on
 RocksDB opened as Faust opens tables (Faust's own per-get overhead not included),
 650-860/s and p50 0.3-0.7 ms under load. State: 2.6 kB

@@ -1,6 +1,6 @@
 """Dedup settings: one frozen object, usable as the `Settings.dedup` slice as it is.
 
-Defaults are the measured ones (bench/dedup_bench.py, figures in bench/RESULTS-dedup.md).
+Defaults are the measured ones (bench/dedup_bench.py, figures in bench/RESULTS.md (Dedup)).
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ class EnrichOptions(BaseModel):
         "en", "fr", "de", "es", "it", "pt", "nl", "da", "sv", "nb", "fi", "pl", "cs", "ro",
         "hu", "tr", "ru", "uk", "id", "ca", "hr", "el")
     ner_window_tokens: int = Field(default=3, ge=1, le=20)
-    ner_budget_tokens: int = Field(default=80, ge=0)  # per article; see bench/RESULTS-enrichment.md
+    ner_budget_tokens: int = Field(default=80, ge=0)  # per article; see bench/RESULTS.md (Enrichment)
     guess_people: bool = True  # 2-3 capitalised words NER had no budget for: a person
     max_entities: int = Field(default=100, ge=1)
     min_city_population: int = Field(default=1000, ge=500)

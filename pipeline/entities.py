@@ -12,7 +12,7 @@ budget. Names repeat and many announce their type, so NER reads little of the te
    a longer one ("Erdogan" after "Recep Tayyip Erdogan") usually resolve as aliases instead.
 4. Forms are merged and counted across title and body (pipeline/entity_groups.py).
 
-Recall against full-text NER: bench/enrichment_bench.py, figures in bench/RESULTS-enrichment.md.
+Recall against full-text NER: bench/enrichment_bench.py, figures in bench/RESULTS.md (Enrichment).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class _MatmulOps(NumpyOps):  # type: ignore[misc]
     """thinc's matrix products through numpy's BLAS instead of its bundled blis.
 
     The blis wheel thinc pins runs its generic kernel on this CPU; numpy's OpenBLAS made spaCy
-    NER ~1.45x faster here (bench/RESULTS-enrichment.md). Results equal up to float rounding.
+    NER ~1.45x faster here (bench/RESULTS.md (Enrichment)). Results equal up to float rounding.
     """
 
     name = "numpy-matmul"
