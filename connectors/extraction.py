@@ -25,6 +25,7 @@ from trafilatura.settings import Document as TrafilaturaDocument
 from trafilatura.settings import Extractor
 
 from connectors.cleaning import CleanOptions, clean_text
+from connectors.page_meta import modified_at, subtitle
 from pipeline.errors import ExtractionEmpty
 from pipeline.records import ExtractedArticle, ExtractionOutcome, ExtractionQuality, FetchedPage
 
@@ -110,6 +111,8 @@ def extract_article(page: FetchedPage, opts: ExtractOptions) -> ExtractedArticle
         raise ExtractionEmpty(f"no main text found in {page.final_url}",
                               url=page.url, reason="no-main-text")
     published_at, date_source = _published(page, meta, opts)
+    modified = modified_at(html, entry, published_at=published_at,
+                           ceiling=_ceiling(page, opts) + opts.future_slack, min_year=opts.min_year)
     return ExtractedArticle(
         article_id=page.article_id, url=page.url, final_url=page.final_url,
         feed_url=page.feed_url, source_domain=source_domain(page.url),
@@ -117,6 +120,8 @@ def extract_article(page: FetchedPage, opts: ExtractOptions) -> ExtractedArticle
         authors=(entry.authors if entry and entry.authors else _authors(meta.author)),
         published_at=published_at, date_source=date_source,
         site_name=_str(meta.sitename), description=description, text=text,
+        subtitle=subtitle(html), top_image=_str(meta.image), canonical_url=_str(meta.url),
+        modified_at=modified,
         language_hint=_language_hint(html, meta),
         tags=_tags(meta, entry.categories if entry else ()),
         http_status=page.status, content_type=page.content_type, byte_size=page.byte_size,

@@ -117,7 +117,9 @@ def enrich_article(article: ExtractedArticle, models: EnrichmentModels, *,
                             min_year=opts.min_year)
     published, date_source = attempt("dates", lambda: published_date(
         article.published_at, article.date_source, article.text, now, date_opts)) or (None, None)
-    updated = attempt("dates", lambda: updated_date(article.text, published, now, date_opts))
+    # The feed's or page's own modification mark first; an "Updated: ..." line in the text else.
+    updated = article.modified_at or attempt(
+        "dates", lambda: updated_date(article.text, published, now, date_opts))
     word_count = count_words(article.text)
     named = None
     if models.ner is not None and (language or article.language_hint) in opts.entity_languages:

@@ -84,8 +84,12 @@ class ExtractedArticle(Record):
     authors: tuple[str, ...] = ()
     published_at: datetime | None = None
     date_source: str | None = None  # feed | page | url | text
+    modified_at: datetime | None = None  # last update: feed <updated> or the page's own mark
     site_name: str | None = None
     description: str | None = None
+    subtitle: str | None = None  # the standfirst under the headline, where the page marks one
+    top_image: str | None = None  # og:image / the page's lead image URL
+    canonical_url: str | None = None  # <link rel="canonical"> as the page declares it
     text: str
     language_hint: str | None = None
     tags: tuple[str, ...] = ()

@@ -1,0 +1,56 @@
+"""Page metadata trafilatura does not give (pure): subtitle and last-modified date.
+
+Both are read from the raw HTML head with cheap patterns (no second parse): publishers mark
+them in a handful of conventional ways (schema.org, Open Graph, "standfirst"/"dek" classes).
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from datetime import datetime, timezone
+
+from pipeline.records import FeedEntry
+
+HEAD_CHARS = 300_000  # metadata sits in the head or the article's first screen
+_MODIFIED_RE = re.compile(
+    r"""(?:property|name|itemprop)\s*=\s*["'](?:article:modified_time|og:updated_time|"""
+    r"""dateModified|last-modified)["'][^>]*?content\s*=\s*["']([^"']+)["']"""
+    r"""|"dateModified"\s*:\s*"([^"]+)\"""", re.IGNORECASE)
+_SUBTITLE_RE = re.compile(
+    r"""<(p|h2|div|span)\b[^>]*class\s*=\s*["'][^"']*\b(?:standfirst|subtitle|sub-title|"""
+    r"""subheadline|sub-headline|dek|article-summary|article__subtitle|lede-text)\b[^"']*["']"""
+    r"""[^>]*>(.*?)</\1>""", re.IGNORECASE | re.DOTALL)
+_TAG_RE = re.compile(r"<[^>]+>")
+
+
+def subtitle(html: str) -> str | None:
+    """The standfirst under the headline, where the page marks one."""
+    match = _SUBTITLE_RE.search(html[:HEAD_CHARS])
+    if not match:
+        return None
+    text = " ".join(html_lib.unescape(_TAG_RE.sub(" ", match.group(2))).split())
+    return text if 10 <= len(text) <= 600 else None
+
+
+def modified_at(html: str, entry: FeedEntry | None, *, published_at: datetime | None,
+                ceiling: datetime, min_year: int) -> datetime | None:
+    """Last update: the feed's <updated>, else the page's declared modification time.
+
+    Rejected when implausible: in the future, before `min_year`, or before publication.
+    """
+    candidates: list[datetime] = [entry.updated] if entry and entry.updated else []
+    for match in _MODIFIED_RE.finditer(html[:HEAD_CHARS]):
+        try:
+            candidates.append(datetime.fromisoformat((match[1] or match[2]).strip()))
+        except ValueError:
+            continue
+    for value in candidates:
+        value = (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(
+            timezone.utc)
+        if value.year < min_year or value > ceiling:
+            continue
+        if published_at is not None and value < published_at:
+            continue
+        return value
+    return None
