@@ -28,8 +28,10 @@ WAIT_TIMEOUT_S = 180.0
 def _indexed_count(client: Elasticsearch, alias: str, feed_url: str) -> int:
     if not client.indices.exists_alias(name=alias):
         return 0
-    client.indices.refresh(index=alias)
-    return int(client.count(index=alias, query={"term": {"feed_url": feed_url}})["count"])
+    # 503: the alias exists but its new shard is not assigned yet, so nothing is in it
+    guarded = client.options(ignore_status=503)
+    guarded.indices.refresh(index=alias)
+    return int(guarded.count(index=alias, query={"term": {"feed_url": feed_url}}).get("count", 0))
 
 
 def wait_until_indexed(settings: Settings, site: DemoSite, group: WorkerGroup,

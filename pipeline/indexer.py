@@ -79,6 +79,8 @@ async def install_index(client: AsyncElasticsearch, es: ElasticsearchSettings) -
         except BadRequestError as err:
             if err.error != "resource_already_exists_exception":
                 raise
+    # A new index answers 503 until its primary shard is assigned: be ready before indexing.
+    await client.cluster.health(index=es.index_alias, wait_for_status="yellow", timeout="60s")
     logger.info("index_ready", alias=es.index_alias, english_analyzer=features.english_analyzer,
                 ilm=features.ilm)
     return features

@@ -39,7 +39,8 @@ def es_doc(iso: Isolated, article_id: str) -> dict[str, object] | None:
         alias = iso.settings.es.index_alias
         if not client.indices.exists_alias(name=alias):
             return None
-        found = client.options(ignore_status=404).get(index=alias, id=article_id)
+        # 503: the alias exists but its new shard is not assigned yet; not there yet either
+        found = client.options(ignore_status=(404, 503)).get(index=alias, id=article_id)
         return dict(found["_source"]) if found.get("found") else None
     finally:
         client.close()

@@ -39,9 +39,11 @@ def es_count(iso: Isolated, **term: str) -> int:
         alias = iso.settings.es.index_alias
         if not client.indices.exists_alias(name=alias):
             return 0
-        client.indices.refresh(index=alias)
+        # 503: the alias exists but its new shard is not assigned yet, so nothing is in it
+        guarded = client.options(ignore_status=503)
+        guarded.indices.refresh(index=alias)
         query = {"term": term} if term else {"match_all": {}}
-        return int(client.count(index=alias, query=query)["count"])
+        return int(guarded.count(index=alias, query=query).get("count", 0))
     finally:
         client.close()
 
