@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
+from concurrent.futures import ThreadPoolExecutor
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,8 +35,14 @@ from connectors.feedstate import (
 from connectors.fetching import Fetcher, HttpResult, fetch_page
 from connectors.schedule import max_age_s
 from pipeline import metrics
-from pipeline.errors import FetchUnavailable, NewsflowError, RejectedRecord, TransientError
-from pipeline.records import DeadLetter, ExtractedArticle, FeedEntry
+from pipeline.errors import (
+    FetchUnavailable,
+    NewsflowError,
+    PageRejected,
+    RejectedRecord,
+    TransientError,
+)
+from pipeline.records import DeadLetter, ExtractedArticle, FeedEntry, FetchedPage
 from pipeline.settings import PollerSettings
 
 logger = structlog.get_logger("newsflow.poller")
@@ -118,6 +125,7 @@ class Poller:
                  extract: ExtractOptions | None = None, *, owner: str = "poller",
                  rng: random.Random | None = None, blocks: BlockStore | None = None) -> None:
         self._blocks = blocks  # per-domain learned boilerplate; None: off
+        self._extract_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="extract")
         self._sink = sink
         self._fetcher = fetcher
         self._opts = opts
@@ -224,6 +232,20 @@ class Poller:
             self._recent.popitem(last=False)
         return True
 
+    async def _extract_within_budget(self, page: FetchedPage) -> ExtractedArticle:
+        """Extract in a worker thread under `extract_timeout_s`.
+
+        A page over budget is rejected; its thread finishes in the background (Python can't
+        stop it), which the pool's two threads bound.
+        """
+        work = asyncio.get_running_loop().run_in_executor(
+            self._extract_pool, extract_article, page, self._extract)
+        try:
+            return await asyncio.wait_for(work, timeout=self._opts.extract_timeout_s)
+        except TimeoutError as err:
+            raise PageRejected(f"extraction took over {self._opts.extract_timeout_s}s",
+                               url=page.url, reason="extraction-timeout") from err
+
     async def _emit(self, feed: LiveFeed, entry_id: bytes, entry: FeedEntry) -> str:
         log = logger.bind(article_id=entry.article_id, url=entry.link, feed_url=entry.feed_url)
         if not self._claim(entry.article_id):
@@ -233,7 +255,7 @@ class Poller:
             return "duplicate"
         try:
             page = await fetch_page(self._fetcher, entry)
-            article = extract_article(page, self._extract)
+            article = await self._extract_within_budget(page)
             observed: list[str] = []
             if self._blocks is not None:
                 article, observed = strip_learned_boilerplate(article, self._blocks,

@@ -143,6 +143,9 @@ class PollerSettings(Slice):
     worker_id: str | None = None  # shown in `feeds status`; None: host-pid
     state_dir: ProjectPath = PROJECT_ROOT / ".stack" / "state"
     max_entries_per_poll: int = Field(default=500, ge=1)
+    # Per-page budget for extraction, which runs off the event loop (Kafka heartbeats and
+    # other feeds go on); a page over budget is dead-lettered as extraction-timeout.
+    extract_timeout_s: float = Field(default=20.0, gt=0)
     metrics_port: int = Field(default=0, ge=0, le=65535)  # 0: no metrics endpoint
 
 

@@ -315,3 +315,15 @@ async def test_chrome_repeated_across_a_domain_is_learned_and_stripped(
     with_promo = [promo in a.text for a in sink.articles]
     assert with_promo == [True, True, True, False, False, False]
     assert all("committee" in a.text for a in sink.articles)
+
+
+async def test_extraction_over_its_time_budget_is_dead_lettered_and_the_feed_goes_on(
+        server: HostileServer) -> None:
+    fetch = FetchSettings(allowed_networks=("127.0.0.0/8",), per_host_min_delay_s=0)
+    sink = ListSink()
+    async with make_client(fetch) as client:
+        hasty = Owner(Poller(sink, Fetcher(client, fetch),
+                             poller_opts(extract_timeout_s=0.000001), owner="t"), sink)
+        result = await hasty.poll(serve_feed(server, "/budget.xml", [server.url("/a/40")]))
+    assert result.outcome == "ok"
+    assert [d.reason for d in sink.letters] == ["extraction-timeout"]
