@@ -354,7 +354,10 @@ def stop_stack(settings: Settings, wipe: bool = False, timeout_s: float = 60.0) 
         if wipe:
             es_root = paths.es_root.parent if paths.es_root.parent.parent == ES_FALLBACK_ROOT \
                 else paths.es_root
-            for d in (paths.kafka_dir, es_root, paths.home / "logs"):
+            # Worker state (Faust tables, learned boilerplate, the demo's) describes what Kafka
+            # held: with Kafka's data gone it would be stale, so it goes too.
+            state = (settings.poller.state_dir, settings.worker.data_dir, paths.home / "demo")
+            for d in (paths.kafka_dir, es_root, paths.home / "logs", *state):
                 log.info("stack_wipe", path=str(d))
                 shutil.rmtree(d, ignore_errors=True)
     return stopped

@@ -77,7 +77,7 @@ def up() -> None:
 
 
 @stack_app.command()
-def down(wipe: bool = typer.Option(False, "--wipe", help="Also delete Kafka/ES data and logs "
+def down(wipe: bool = typer.Option(False, "--wipe", help="Also delete Kafka/ES data, logs and worker state "
                                    "(not the download cache).")) -> None:
     """Stop the processes this project started (by pid file; never by name)."""
     settings = _settings()
