@@ -14,10 +14,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from pipeline.errors import ConfigError, NewsflowError
+from pipeline.errors import NewsflowError
 from pipeline.feeds_cli import feeds_app
+from pipeline.cli_support import fail, settings_or_exit
 from pipeline.logs import configure_logging
-from pipeline.settings import Settings, load_settings
 from pipeline.dedupe_cli import dedupe_command
 from pipeline.enrich_cli import enrich_command
 from pipeline.extract_cli import extract_command
@@ -34,23 +34,7 @@ app.command("extract")(extract_command)
 app.command("enrich")(enrich_command)
 app.command("dedupe")(dedupe_command)
 app.add_typer(feeds_app, name="feeds", help="The feed registry (Kafka): add, remove, status...")
-err_console = Console(stderr=True)
 logger = structlog.get_logger("newsflow.cli")
-
-
-def _settings() -> Settings:
-    try:
-        settings = load_settings()
-    except ConfigError as err:
-        err_console.print(f"[red]newsflow: {escape(str(err))}[/red]")
-        raise typer.Exit(2) from err
-    configure_logging(settings.log_level, settings.log_format)
-    return settings
-
-
-def _fail(err: NewsflowError) -> typer.Exit:
-    err_console.print(f"[red]newsflow: {escape(str(err))}[/red]")
-    return typer.Exit(1)
 
 
 async def _until_signalled() -> asyncio.Event:
@@ -77,7 +61,7 @@ def poll(once: Annotated[bool, typer.Option(
     from pipeline.kafka import KafkaArticleSink, ensure_topics, start_producer
     from pipeline.registry import FeedOwnership, Registry
 
-    settings = _settings()
+    settings = settings_or_exit()
     metrics.serve_metrics(settings.poller.metrics_port)
     owner = settings.poller.worker_id or f"{socket.gethostname()}-{os.getpid()}"
 
@@ -111,7 +95,7 @@ def poll(once: Annotated[bool, typer.Option(
     try:
         asyncio.run(main())
     except NewsflowError as err:
-        raise _fail(err) from err
+        raise fail(err) from err
 
 
 async def _poll_owned(ownership: FeedOwnership, loop: PollLoop, stop: asyncio.Event, *,
@@ -145,11 +129,11 @@ def worker() -> None:
     from pipeline.app import create_app
     from pipeline.kafka import ensure_topics
 
-    settings = _settings()
+    settings = settings_or_exit()
     try:
         asyncio.run(ensure_topics(settings.kafka, settings.topics))
     except NewsflowError as err:
-        raise _fail(err) from err
+        raise fail(err) from err
     pipeline = create_app(settings)
     register_agents(pipeline, settings.enrich, settings.dedup)
     # Faust's own stream/table metrics and ours, on the worker's web port at /metrics.
@@ -165,7 +149,7 @@ def index() -> None:
     from pipeline.indexer import Indexer, install_index, make_es, start_consumer
     from pipeline.kafka import KafkaArticleSink, ensure_topics, start_producer
 
-    settings = _settings()
+    settings = settings_or_exit()
     metrics.serve_metrics(settings.indexer.metrics_port)
 
     async def main() -> None:
@@ -192,7 +176,7 @@ def index() -> None:
     try:
         asyncio.run(main())
     except NewsflowError as err:
-        raise _fail(err) from err
+        raise fail(err) from err
 
 
 def _render_snippet(snippet: str) -> str:
@@ -211,14 +195,14 @@ def search(
     """Search the indexed articles."""
     from pipeline.search import search_articles
 
-    settings = _settings()
+    settings = settings_or_exit()
     try:
         hits = search_articles(settings.es, query, since=since, source=source, language=lang,
                                limit=limit)
     except ValueError as err:
         raise typer.BadParameter(str(err)) from err
     except NewsflowError as err:
-        raise _fail(err) from err
+        raise fail(err) from err
     if as_json:
         json.dump({"query": query, "hits": [h.as_dict() for h in hits]}, sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -240,12 +224,12 @@ def demo(
     """Bring the stack up, run the whole flow on the bundled sample site, search it."""
     from pipeline.demo import run_demo
 
-    settings = _settings()
+    settings = settings_or_exit()
     configure_logging(settings.log_level, "console")  # a person is watching; workers log JSON
     try:
         run_demo(settings, once=once, site_port=site_port)
     except NewsflowError as err:
-        raise _fail(err) from err
+        raise fail(err) from err
 
 
 def main() -> None:

@@ -24,8 +24,9 @@ from rich.table import Table
 from connectors.feeds import FeedSubscription, canonical_url, feed_key, parse_feed_list
 from connectors.feedstate import FeedState
 from connectors.opml import parse_opml, render_opml
-from pipeline.errors import ConfigError, NewsflowError
-from pipeline.settings import Settings, load_settings
+from pipeline.errors import NewsflowError
+from pipeline.cli_support import fail, settings_or_exit
+from pipeline.settings import Settings
 
 feeds_app = typer.Typer(help="The feed registry: add, remove, list, import, export, status.",
                         no_args_is_help=True)
@@ -39,24 +40,11 @@ class ExportFormat(StrEnum):
     yaml = "yaml"
 
 
-def _settings() -> Settings:
-    from pipeline.logs import configure_logging
-
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        err.print(f"[red]newsflow: {escape(str(exc))}[/red]")
-        raise typer.Exit(2) from exc
-    configure_logging("warning", settings.log_format)  # a person reads stdout here
-    return settings
-
-
 def _run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
     try:
         return asyncio.run(work())
     except NewsflowError as exc:
-        err.print(f"[red]newsflow: {escape(str(exc))}[/red]")
-        raise typer.Exit(1) from exc
+        raise fail(exc) from exc
 
 
 async def _subscriptions(settings: Settings) -> dict[str, FeedSubscription]:
@@ -109,7 +97,7 @@ def add(url: Annotated[str, typer.Argument(help="Feed URL (RSS, Atom, JSON Feed,
         tags: Annotated[str, typer.Option(help="Comma-separated tags.")] = "",
         title: Annotated[str | None, typer.Option(help="Display name.")] = None) -> None:
     """Subscribe to a feed (or change its interval/tags); running pollers pick it up."""
-    settings = _settings()
+    settings = settings_or_exit(log_level="warning")
     try:
         sub = FeedSubscription(url=canonical_url(url), interval_s=interval, title=title,
                                tags=tuple(t.strip() for t in tags.split(",") if t.strip()))
@@ -129,7 +117,7 @@ def add(url: Annotated[str, typer.Argument(help="Feed URL (RSS, Atom, JSON Feed,
 def remove(url: Annotated[str, typer.Argument(
         help="Feed URL (as added, or as redirected).")]) -> None:
     """Unsubscribe: the owning poller stops polling it and drops its state."""
-    settings = _settings()
+    settings = settings_or_exit(log_level="warning")
 
     async def main() -> str | None:
         key = _find(await _subscriptions(settings), url)
@@ -147,7 +135,7 @@ def remove(url: Annotated[str, typer.Argument(
 @feeds_app.command("list")
 def list_feeds(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """The subscribed feeds."""
-    subs = _run(lambda: _subscriptions(_settings()))
+    subs = _run(lambda: _subscriptions(settings_or_exit(log_level="warning")))
     if as_json:
         json.dump({k: s.model_dump(mode="json") for k, s in sorted(subs.items())}, sys.stdout,
                   indent=2)
@@ -166,7 +154,7 @@ def list_feeds(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
 def import_feeds(path: Annotated[Path | None, typer.Argument(
         help="feeds.yaml or an .opml file (default: poller.feeds_file).")] = None) -> None:
     """Add every feed of a YAML feed list or an OPML file to the registry."""
-    settings = _settings()
+    settings = settings_or_exit(log_level="warning")
     source = path or settings.poller.feeds_file
     try:
         body = source.read_bytes()
@@ -190,7 +178,7 @@ def export(fmt: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat
     """Print the registry as OPML (for feed readers) or as a feeds.yaml."""
     import yaml
 
-    subs = sorted(_run(lambda: _subscriptions(_settings())).values(), key=lambda s: s.url)
+    subs = sorted(_run(lambda: _subscriptions(settings_or_exit(log_level="warning"))).values(), key=lambda s: s.url)
     if fmt is ExportFormat.opml:
         sys.stdout.write(render_opml(subs))
         return
@@ -212,7 +200,7 @@ def _ago(when: datetime | None, now: datetime) -> str:
 @feeds_app.command()
 def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Per feed: health, owner, last success, last new entry, entries seen, failures, next poll."""
-    settings = _settings()
+    settings = settings_or_exit(log_level="warning")
 
     async def main() -> tuple[dict[str, FeedSubscription], dict[str, FeedState]]:
         from pipeline.registry import decode_table, read_table
@@ -252,7 +240,7 @@ def discover(url: Annotated[str, typer.Argument(help="A site's home or section p
     from connectors.discovery import discover_feeds
     from connectors.fetching import Fetcher, make_client
 
-    settings = _settings()
+    settings = settings_or_exit(log_level="warning")
 
     async def main() -> list[str]:
         async with make_client(settings.fetch) as client:

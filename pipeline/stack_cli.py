@@ -16,8 +16,8 @@ from rich.console import Console
 from rich.table import Table
 
 from pipeline import stack
-from pipeline.errors import ConfigError, NewsflowError
-from pipeline.settings import Settings, load_settings
+from pipeline.errors import NewsflowError
+from pipeline.cli_support import fail, settings_or_exit
 from pipeline.stack_install import stack_paths
 from pipeline.stack_procs import tail
 
@@ -30,22 +30,6 @@ err = Console(stderr=True)
 class Service(StrEnum):
     kafka = "kafka"
     es = "es"
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        err.print(f"[red]config error:[/] {exc}", soft_wrap=True)
-        raise typer.Exit(2) from exc
-
-
-def _fail(exc: NewsflowError) -> typer.Exit:
-    err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
-    if tail := getattr(exc, "log_tail", ""):
-        err.file.flush()
-        sys.stderr.write(tail)  # raw: rich would re-wrap and re-colour log lines
-    return typer.Exit(2 if isinstance(exc, ConfigError) else 1)
 
 
 def _print_status(status: stack.StackStatus) -> None:
@@ -65,12 +49,12 @@ def _print_status(status: stack.StackStatus) -> None:
 @stack_app.command()
 def up() -> None:
     """Start Kafka and Elasticsearch if needed; return once both are healthy (idempotent)."""
-    settings = _settings()
+    settings = settings_or_exit(log_format="console")
     try:
         with err.status("starting the local stack…") as spinner:
             status = stack.ensure_stack(settings, on_progress=lambda line: spinner.update(line))
     except NewsflowError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     _print_status(status)
     how = "already running, reused" if status.reused else "started"
     err.print(f"[green]stack healthy[/] ({how}) in {status.seconds_to_healthy:.1f} s")
@@ -80,12 +64,12 @@ def up() -> None:
 def down(wipe: bool = typer.Option(False, "--wipe", help="Also delete Kafka/ES data, logs and worker state "
                                    "(not the download cache).")) -> None:
     """Stop the processes this project started (by pid file; never by name)."""
-    settings = _settings()
+    settings = settings_or_exit(log_format="console")
     try:
         with err.status("stopping the local stack…"):
             stopped = stack.stop_stack(settings, wipe=wipe)
     except NewsflowError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     err.print(f"stopped: {', '.join(stopped) or 'nothing was running'}"
               + ("; data and logs wiped" if wipe else ""))
 
@@ -93,7 +77,7 @@ def down(wipe: bool = typer.Option(False, "--wipe", help="Also delete Kafka/ES d
 @stack_app.command()
 def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """Versions, ports, pids, health and paths. Exit code 0 only when both are healthy."""
-    result = stack.stack_status(_settings())
+    result = stack.stack_status(settings_or_exit(log_format="console"))
     if as_json:
         out.print_json(result.model_dump_json())
     else:
@@ -108,7 +92,7 @@ def logs(
     follow: bool = typer.Option(False, "-f", "--follow", help="Keep printing new lines."),
 ) -> None:
     """Tail the service logs."""
-    paths = stack_paths(_settings().stack)
+    paths = stack_paths(settings_or_exit(log_format="console").stack)
     es_log = paths.es_log if paths.es_log.exists() else paths.es_launcher_log
     files = {Service.kafka: paths.kafka_log, Service.es: es_log}
     chosen = [files[s] for s in ([service] if service else list(Service)) if files[s].exists()]
