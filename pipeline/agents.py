@@ -11,6 +11,7 @@ from __future__ import annotations
 import traceback
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import structlog
 from faust.types import EventT
@@ -19,7 +20,8 @@ from pipeline import metrics
 from pipeline.app import PipelineApp
 from pipeline.dedup import DEDUP_PARTITION_KEY, dedup_input, dedup_verdict, is_first_copy, with_verdict
 from pipeline.dedup_options import DedupOptions
-from pipeline.dedup_state import EncodedStateView, SlotTables
+from pipeline.dedup_state import EncodedStateView
+from pipeline.dedup_store import UpdateLogStore
 from pipeline.enrich_options import EnrichOptions
 from pipeline.enrichment import enrich_article, load_models
 from pipeline.errors import RejectedRecord
@@ -48,9 +50,11 @@ async def _park(pipeline: PipelineApp, event: EventT, stage: str, err: Exception
 
 
 def register_agents(pipeline: PipelineApp, enrich_opts: EnrichOptions,
-                    dedup_opts: DedupOptions) -> None:
+                    dedup_opts: DedupOptions, data_dir: Path) -> None:
     models = load_models(enrich_opts)  # once per process, before any event
-    store = SlotTables(pipeline.dedup_slots, dedup_opts.bucket_hours, dedup_opts.expiry_hours)
+    store = UpdateLogStore(pipeline.dedup_log, data_dir / "dedup-index",
+                           bucket_hours=dedup_opts.bucket_hours,
+                           expiry_hours=dedup_opts.expiry_hours)
     state = EncodedStateView(store)
 
     @pipeline.app.agent(pipeline.articles, name="enrich_articles")
@@ -81,7 +85,7 @@ def register_agents(pipeline: PipelineApp, enrich_opts: EnrichOptions,
                 await _park(pipeline, event, "dedup", err)
                 continue
             store.apply(update)
-            store.clear_droppable(now.timestamp(), limit=EXPIRY_CHUNK)
+            store.expire(now.timestamp(), limit=EXPIRY_CHUNK)
             final = with_verdict(article, verdict)
             key, payload = final.article_id.encode(), final.model_dump_json().encode()
             await pipeline.enriched.send(key=key, value=payload)

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import faust
 
-from pipeline.dedup_state import slot_count
 from pipeline.settings import Settings
 
 
@@ -18,7 +17,7 @@ class PipelineApp:
     dead_letter: faust.TopicT
     dedup: faust.TopicT
     unique: faust.TopicT
-    dedup_slots: tuple[faust.types.TableT, ...]  # one table per time-bucket slot (dedup_state)
+    dedup_log: faust.types.TableT  # one record per dedup verdict (pipeline/dedup_store.py)
 
 
 def create_app(settings: Settings) -> PipelineApp:
@@ -44,14 +43,11 @@ def create_app(settings: Settings) -> PipelineApp:
 
     dedup_topic = app.topic(topics.dedup, key_type=bytes, value_type=bytes, key_serializer="raw",
                             value_serializer="raw", partitions=1)
-    opts = settings.dedup
-    # key_type/value_type bytes make Faust store raw bytes: the one codec is
-    # pipeline/dedup_state.py. One partition, like the dedup topic they are co-partitioned with.
-    slots = tuple(
-        app.Table(f"dedup-slot-{i}", key_type=bytes, value_type=bytes, partitions=1,
-                  options={"bloom_filter_size": 10})  # most lookups miss: bloom filters pay
-        for i in range(slot_count(opts.bucket_hours, opts.expiry_hours)))
+    # key_type/value_type bytes make Faust store raw bytes. One partition, like the dedup
+    # topic it is co-partitioned with; most lookups miss, so bloom filters pay.
+    dedup_log = app.Table("dedup-log", key_type=bytes, value_type=bytes, partitions=1,
+                          options={"bloom_filter_size": 10})
     return PipelineApp(app=app, articles=raw_topic(topics.articles),
                        enriched=raw_topic(topics.enriched),
                        dead_letter=raw_topic(topics.dead_letter),
-                       dedup=dedup_topic, unique=raw_topic(topics.unique), dedup_slots=slots)
+                       dedup=dedup_topic, unique=raw_topic(topics.unique), dedup_log=dedup_log)

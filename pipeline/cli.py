@@ -135,7 +135,7 @@ def worker() -> None:
     except NewsflowError as err:
         raise fail(err) from err
     pipeline = create_app(settings)
-    register_agents(pipeline, settings.enrich, settings.dedup)
+    register_agents(pipeline, settings.enrich, settings.dedup, settings.worker.data_dir)
     # Faust's own stream/table metrics and ours, on the worker's web port at /metrics.
     setup_prometheus_sensors(pipeline.app)
     level = {"warning": "warn"}.get(settings.log_level, settings.log_level)

@@ -27,8 +27,8 @@ as common as "Trump" + "White House" + "Senate" link different stories of the sa
 
 State and scaling. LSH needs every band of a document in one place, so dedup runs as ONE
 partition: the enrich agent sends to the dedup topic (1 partition) with one constant key, the
-dedup agent runs with concurrency=1, and its tables (`SlotTables`: one per time-bucket slot,
-see `dedup_state`) have one partition. Measured capacity of that partition on one core
+dedup agent runs with concurrency=1, and its state (`UpdateLogStore`, pipeline/dedup_store.py:
+one Faust table record per verdict, a local index rebuilt from it) has one partition. Measured capacity of that partition on one core
 (bench/RESULTS.md (Dedup), 2 shared cores): with 1M articles in memory, 1,250 verdicts/s for
 1,000-word articles (1,030/s at 1,500 words), p99 of all reads of one verdict 0.26 ms; on
 RocksDB opened as Faust opens tables (Faust's own per-get overhead not included),

@@ -11,19 +11,18 @@ key starts with its bucket, so an entry is forgotten by dropping whole buckets, 
 
 Readers look in every live bucket, newest first; writers write the current bucket only. An
 adapter provides a `BucketStore` (bytes in, bytes out) and applies `encoded_writes(update)`:
-the Faust agent wraps its `slot_count` tables in `SlotTables` (bucket b in table `slot_of(b)`)
-and calls `clear_droppable(now)` from a timer (deletes send tombstones, so a replayed
-changelog forgets too: a RocksDB TTL would not). `MemoryBucketStore` is the same layout in
-dicts, one per bucket, for the CLI, tests and bench/.
+the Faust agent's `UpdateLogStore` (pipeline/dedup_store.py) keeps one log record per verdict
+in a Faust table and expires whole buckets by deleting their records (tombstones, so a
+replayed changelog forgets too: a RocksDB TTL would not). `MemoryBucketStore` is the same
+layout in dicts, one per bucket, for the CLI, tests and bench/.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import struct
 from array import array
-from collections.abc import Iterable, Iterator, MutableMapping, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -78,7 +77,7 @@ class DedupUpdate:
     docs: tuple[tuple[str, DocEntry], ...] = ()
 
 
-# --- buckets and slots -------------------------------------------------------------------
+# --- buckets -------------------------------------------------------------------
 
 
 def bucket_of(epoch_s: float, bucket_hours: float) -> int:
@@ -90,20 +89,6 @@ def live_buckets(epoch_s: float, bucket_hours: float, expiry_hours: float) -> tu
     newest = bucket_of(epoch_s, bucket_hours)
     oldest = bucket_of(epoch_s - expiry_hours * 3600, bucket_hours)
     return tuple(range(newest, oldest - 1, -1))
-
-
-def slot_count(bucket_hours: float, expiry_hours: float) -> int:
-    # Live buckets at most, plus one spare that can be cleared while the others serve.
-    return math.ceil(expiry_hours / bucket_hours) + 2
-
-
-def slot_of(bucket: int, bucket_hours: float, expiry_hours: float) -> int:
-    return bucket % slot_count(bucket_hours, expiry_hours)
-
-
-def droppable_slot(epoch_s: float, bucket_hours: float, expiry_hours: float) -> int:
-    """The slot that holds only expired buckets now (the next bucket's slot): clear it."""
-    return slot_of(bucket_of(epoch_s, bucket_hours) + 1, bucket_hours, expiry_hours)
 
 
 # --- codec: keys and values as bytes, the form Faust tables and the bench store ----------
@@ -189,46 +174,6 @@ def encoded_writes(update: DedupUpdate) -> Iterator[tuple[int, bytes, bytes]]:
         yield b, state_key(b, b"m", key), ",".join(ids).encode()
     for article_id, doc in update.docs:
         yield b, state_key(b, b"d", article_id), _encode_doc(doc)
-
-
-class SlotTables:
-    """`BucketStore` over `slot_count` key-value tables: the Faust agent's tables, as they are.
-
-    Bucket b lives in table `slot_of(b)`; `clear_droppable(now)` empties the one table that
-    holds only expired buckets (with Faust tables each delete is a changelog tombstone, so a
-    restored or rebalanced worker forgets those keys too).
-    """
-
-    def __init__(self, tables: Sequence[MutableMapping[bytes, bytes]], bucket_hours: float,
-                 expiry_hours: float) -> None:
-        if len(tables) != slot_count(bucket_hours, expiry_hours):
-            raise ValueError(f"expected {slot_count(bucket_hours, expiry_hours)} slot tables, "
-                             f"got {len(tables)}")
-        self.tables = tables
-        self.bucket_hours, self.expiry_hours = bucket_hours, expiry_hours
-
-    def _table(self, bucket: int) -> MutableMapping[bytes, bytes]:
-        return self.tables[slot_of(bucket, self.bucket_hours, self.expiry_hours)]
-
-    def get(self, bucket: int, key: bytes) -> bytes | None:
-        return self._table(bucket).get(key)
-
-    def apply(self, update: DedupUpdate) -> None:
-        table = self._table(update.bucket)
-        for _, key, value in encoded_writes(update):
-            table[key] = value  # assigned, never mutated in place: the changelog sees it
-
-    def clear_droppable(self, epoch_s: float, limit: int | None = None) -> int:
-        """Delete up to `limit` keys of the slot that holds only expired buckets; how many went.
-
-        A slot holds a whole bucket (millions of keys at news scale): an async caller clears
-        it in chunks, yielding between calls, until this returns 0.
-        """
-        table = self.tables[droppable_slot(epoch_s, self.bucket_hours, self.expiry_hours)]
-        keys = list(itertools.islice(table.keys(), limit))  # collected first: no delete mid-scan
-        for key in keys:
-            del table[key]
-        return len(keys)
 
 
 @dataclass

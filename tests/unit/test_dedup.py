@@ -19,11 +19,7 @@ from pipeline.dedup_state import (
     DocEntry,
     EncodedStateView,
     MemoryBucketStore,
-    SlotTables,
-    droppable_slot,
     live_buckets,
-    slot_count,
-    slot_of,
 )
 from pipeline.dedup_text import signature, story_terms
 from pipeline.dedupe_cli import dedupe_command, dedupe_lines
@@ -190,35 +186,6 @@ def test_entries_expire_after_the_window_and_old_buckets_are_dropped(
     assert fresh.raw.drop_before(oldest) > 0
     assert 0 < fresh.raw.key_count() < before
     assert min(fresh.raw.buckets) >= oldest
-
-
-def test_slot_tables_give_the_same_verdicts_and_drop_expired_slots(
-        seeds: list[DedupInput]) -> None:
-    tables: list[dict[bytes, bytes]] = [{} for _ in range(slot_count(OPTS.bucket_hours,
-                                                                      OPTS.expiry_hours))]
-    slots = SlotTables(tables, OPTS.bucket_hours, OPTS.expiry_hours)
-    view = EncodedStateView(slots)
-    memory = Store()
-    for i, article in enumerate([*seeds, redressed_copy(seeds[2], 2)]):
-        when = NOW + timedelta(hours=30 * i)  # across several buckets
-        verdict, update = dedup_verdict(article, view, OPTS, now=when)
-        slots.apply(update)
-        assert verdict == memory.see(article, now=when)
-    assert verdict.dup_kind == "near_duplicate"
-    later = NOW + timedelta(days=12)
-    used = sum(1 for t in tables if t)
-    assert slots.clear_droppable(later.timestamp(), limit=5) == 5  # in chunks
-    while slots.clear_droppable(later.timestamp(), limit=5):
-        pass
-    assert sum(1 for t in tables if t) == used - 1
-
-
-def test_the_droppable_slot_never_holds_a_live_bucket() -> None:
-    for hour in range(0, 24 * 20, 5):
-        t = NOW.timestamp() + hour * 3600
-        live = {slot_of(b, OPTS.bucket_hours, OPTS.expiry_hours)
-                for b in live_buckets(t, OPTS.bucket_hours, OPTS.expiry_hours)}
-        assert droppable_slot(t, OPTS.bucket_hours, OPTS.expiry_hours) not in live
 
 
 def test_hot_lsh_buckets_are_capped_and_roots_survive_the_cap(seeds: list[DedupInput]) -> None:
