@@ -57,6 +57,11 @@ def register_agents(pipeline: PipelineApp, enrich_opts: EnrichOptions,
                            expiry_hours=dedup_opts.expiry_hours)
     state = EncodedStateView(store)
 
+    @pipeline.app.on_partitions_revoked.connect
+    async def forget_dedup_index(app: object, revoked: object, **kwargs: object) -> None:
+        # Another worker may own the log next; at the next event the index is rebuilt from it.
+        store.close()
+
     @pipeline.app.agent(pipeline.articles, name="enrich_articles")
     async def enrich_articles(stream: AsyncIterator[bytes]) -> None:
         async for event in stream.events():  # type: ignore[attr-defined]
