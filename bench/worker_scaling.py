@@ -5,8 +5,8 @@
 Produces `--articles` extracted articles (dev-split bodies, ~1,000 words, unique URLs) to a
 fresh articles topic, starts N `newsflow worker` processes (enrich + dedup), and times how long
 until every article is on the enriched topic. Answers issue 5's question "a process pool or
-several Faust workers?" for this 2-core box by measuring the second option; the first is not
-built (see bench/RESULTS.md).
+several Faust workers?" for this 2-core box: `--workers 1 2` for the second, `--processes N`
+(`enrich.processes`) for the first.
 """
 
 from __future__ import annotations
@@ -82,13 +82,14 @@ async def wait_enriched(settings: Settings, n: int, group: WorkerGroup) -> float
         await consumer.stop()
 
 
-def run(n_articles: int, n_workers: int, tmp: Path) -> tuple[float, float]:
+def run(n_articles: int, n_workers: int, tmp: Path, processes: int) -> tuple[float, float]:
     run_id = f"bench{uuid.uuid4().hex[:8]}"
     env = settings_env({
         "topics.articles": f"{run_id}.articles", "topics.enriched": f"{run_id}.enriched",
         "topics.dead_letter": f"{run_id}.dl", "topics.dedup": f"{run_id}.dedup",
         "topics.unique": f"{run_id}.unique", "topics.partitions": 4,
-        "worker.app_id": f"{run_id}-worker", "log_level": "warning"})
+        "worker.app_id": f"{run_id}-worker", "log_level": "warning",
+        "enrich.processes": processes})
     os.environ.update(env)
     settings = load_settings()
     asyncio.run(ensure_topics(settings.kafka, settings.topics))
@@ -112,12 +113,14 @@ def main() -> None:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--articles", type=int, default=600)
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--processes", type=int, default=0, help="enrich.processes (pool size)")
     ap.add_argument("--tmp", type=Path, default=Path("/tmp/newsflow-worker-bench"))
     args = ap.parse_args()
-    print(f"{'workers':>8} {'articles':>9} {'total s':>8} {'first->last s':>14} {'articles/s':>11}")
+    print(f"{'workers':>8} {'pool':>5} {'articles':>9} {'total s':>8} {'first->last s':>14} "
+          f"{'articles/s':>11}")
     for n in args.workers:
-        total, steady = run(args.articles, n, args.tmp)
-        print(f"{n:>8} {args.articles:>9} {total:>8.1f} {steady:>14.1f} "
+        total, steady = run(args.articles, n, args.tmp, args.processes)
+        print(f"{n:>8} {args.processes:>5} {args.articles:>9} {total:>8.1f} {steady:>14.1f} "
               f"{args.articles / steady:>11.1f}", flush=True)
 
 

@@ -8,6 +8,7 @@ agent that raises would be crashed by Faust and its partition would silently sto
 
 from __future__ import annotations
 
+import asyncio
 import traceback
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ from pipeline.dedup_options import DedupOptions
 from pipeline.dedup_state import EncodedStateView
 from pipeline.dedup_store import UpdateLogStore
 from pipeline.enrich_options import EnrichOptions
+from pipeline.enrich_pool import enrich_payload, start_pool
 from pipeline.enrichment import enrich_article, load_models
 from pipeline.errors import RejectedRecord
 from pipeline.records import DeadLetter, EnrichedArticle, ExtractedArticle, decode
@@ -51,7 +53,9 @@ async def _park(pipeline: PipelineApp, event: EventT, stage: str, err: Exception
 
 def register_agents(pipeline: PipelineApp, enrich_opts: EnrichOptions,
                     dedup_opts: DedupOptions, data_dir: Path) -> None:
-    models = load_models(enrich_opts)  # once per process, before any event
+    # Models load once per process, before any event: here, or in each pool process.
+    pool = start_pool(enrich_opts, enrich_opts.processes) if enrich_opts.processes else None
+    models = None if pool else load_models(enrich_opts)
     store = UpdateLogStore(pipeline.dedup_log, data_dir / "dedup-index",
                            bucket_hours=dedup_opts.bucket_hours,
                            expiry_hours=dedup_opts.expiry_hours)
@@ -62,19 +66,26 @@ def register_agents(pipeline: PipelineApp, enrich_opts: EnrichOptions,
         # Another worker may own the log next; at the next event the index is rebuilt from it.
         store.close()
 
-    @pipeline.app.agent(pipeline.articles, name="enrich_articles")
+    # With a pool, one agent instance per pool process keeps every process busy; enrichment
+    # is stateless, so the order across instances does not matter.
+    @pipeline.app.agent(pipeline.articles, name="enrich_articles",
+                        concurrency=max(1, enrich_opts.processes))
     async def enrich_articles(stream: AsyncIterator[bytes]) -> None:
+        loop = asyncio.get_running_loop()
         async for event in stream.events():  # type: ignore[attr-defined]
             msg = event.message
             try:
                 article = decode(ExtractedArticle, event.value, topic=msg.topic,
                                  partition=msg.partition, offset=msg.offset)
-                enriched = enrich_article(article, models, now=datetime.now(UTC))
+                if pool is None:
+                    payload = enrich_article(article, models, now=datetime.now(UTC)  # type: ignore[arg-type]
+                                             ).model_dump_json().encode()
+                else:
+                    payload = await loop.run_in_executor(pool, enrich_payload, event.value)
             except Exception as err:  # noqa: BLE001 - parked with its reason, never dropped
                 await _park(pipeline, event, "enrich", err)
                 continue
-            await pipeline.dedup.send(key=DEDUP_PARTITION_KEY,
-                                      value=enriched.model_dump_json().encode())
+            await pipeline.dedup.send(key=DEDUP_PARTITION_KEY, value=payload)
             metrics.count("enrich", "ok")
 
     # concurrency=1: the agent reads and writes its tables; more would race on them.

