@@ -60,6 +60,13 @@ class HostileServer:
     def url(self, path: str) -> str:
         return self.base + path
 
+    def add_pages(self, prefix: str, count: int) -> None:
+        """Calm article pages at {prefix}0 .. {prefix}{count-1}, each with its own title."""
+        for i in range(count):
+            html = PAGE.format(title=f"Story {i}").encode()
+            self.routes[f"{prefix}{i}"] = lambda h, html=html: send(
+                h, 200, html, "text/html; charset=utf-8")
+
     def start(self) -> HostileServer:
         gzip_bomb()  # made before serving, so request timing is the client's alone
         self._thread.start()

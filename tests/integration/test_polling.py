@@ -17,7 +17,7 @@ import pytest
 from pipeline.processes import WorkerGroup
 from pipeline.records import ExtractedArticle
 from tests.conftest import Isolated
-from tests.hostile_server import PAGE, HostileServer, rss, send
+from tests.hostile_server import HostileServer, rss, send
 from tests.integration.kafka_util import read_topic, wait_for
 
 FEEDS = 20
@@ -44,9 +44,7 @@ def articles(iso: Isolated) -> list[str]:
 @pytest.fixture
 def server() -> Iterator[HostileServer]:
     hostile = HostileServer().start()
-    for i in range(40):
-        hostile.routes[f"/p/{i}"] = lambda h, i=i: send(
-            h, 200, PAGE.format(title=f"Story {i}").encode(), "text/html; charset=utf-8")
+    hostile.add_pages("/p/", 40)
     yield hostile
     hostile.close()
 

@@ -15,7 +15,7 @@ from connectors.fetching import Fetcher, make_client
 from connectors.poll_loop import PollLoop
 from connectors.poller import Poller
 from pipeline.settings import FetchSettings, PollerSettings
-from tests.hostile_server import PAGE, HostileServer, rss, send
+from tests.hostile_server import HostileServer, rss, send
 from tests.unit.test_poller import ListSink
 
 
@@ -36,9 +36,7 @@ class MemoryStates:
 @pytest.fixture(scope="module")
 def server() -> Iterator[HostileServer]:
     hostile = HostileServer().start()
-    for i in range(10):
-        hostile.routes[f"/a/{i}"] = lambda h, i=i: send(
-            h, 200, PAGE.format(title=f"Story {i}").encode(), "text/html; charset=utf-8")
+    hostile.add_pages("/a/", 10)
     yield hostile
     hostile.close()
 

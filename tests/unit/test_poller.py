@@ -17,7 +17,7 @@ from connectors.fetching import Fetcher, make_client
 from connectors.poller import LiveFeed, Poller
 from pipeline.records import DeadLetter, ExtractedArticle
 from pipeline.settings import FetchSettings, PollerSettings
-from tests.hostile_server import PAGE, HostileServer, rss, send
+from tests.hostile_server import HostileServer, rss, send
 
 
 class ListSink:
@@ -53,9 +53,7 @@ class Owner:
 @pytest.fixture(scope="module")
 def server() -> Iterator[HostileServer]:
     hostile = HostileServer().start()
-    for i in range(60):
-        hostile.routes[f"/a/{i}"] = lambda h, i=i: send(
-            h, 200, PAGE.format(title=f"Story {i}").encode(), "text/html; charset=utf-8")
+    hostile.add_pages("/a/", 60)
     yield hostile
     hostile.close()
 
