@@ -11,12 +11,10 @@ from typing import TYPE_CHECKING, Annotated
 import structlog
 import typer
 from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from pipeline.errors import NewsflowError
 from pipeline.feeds_cli import feeds_app
-from pipeline.cli_support import fail, settings_or_exit
+from pipeline.cli_support import fail, hits_table, settings_or_exit
 from pipeline.logs import configure_logging
 from pipeline.dedupe_cli import dedupe_command
 from pipeline.enrich_cli import enrich_command
@@ -179,10 +177,6 @@ def index() -> None:
         raise fail(err) from err
 
 
-def _render_snippet(snippet: str) -> str:
-    return escape(snippet).replace("<em>", "[bold yellow]").replace("</em>", "[/bold yellow]")
-
-
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help="Words to look for (all must match).")],
@@ -207,13 +201,7 @@ def search(
         json.dump({"query": query, "hits": [h.as_dict() for h in hits]}, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return
-    table = Table(title=f"{len(hits)} hit(s) for {query!r}", show_lines=True)
-    for column in ("score", "title", "source", "published", "snippet"):
-        table.add_column(column, overflow="fold")
-    for hit in hits:
-        table.add_row(f"{hit.score:.2f}", escape(hit.title or "(untitled)"), hit.source_domain,
-                      (hit.published_at or "")[:16], _render_snippet(hit.snippet))
-    Console().print(table)
+    Console().print(hits_table(f"{len(hits)} hit(s) for {query!r}", hits))
 
 
 @app.command()

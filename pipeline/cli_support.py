@@ -7,9 +7,11 @@ import sys
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from pipeline.errors import ConfigError, NewsflowError
 from pipeline.logs import configure_logging
+from pipeline.search import SearchHit
 from pipeline.settings import Settings, load_settings
 
 err_console = Console(stderr=True)
@@ -33,3 +35,16 @@ def fail(err: NewsflowError) -> typer.Exit:
         err_console.file.flush()
         sys.stderr.write(tail)  # raw: rich would re-wrap and re-colour log lines
     return typer.Exit(2 if isinstance(err, ConfigError) else 1)
+
+
+def hits_table(title: str, hits: list[SearchHit]) -> Table:
+    """Search hits for a person: score, title, source, date, highlighted snippet."""
+    table = Table(title=title, show_lines=True)
+    for column in ("score", "title", "source", "published", "snippet"):
+        table.add_column(column, overflow="fold")
+    for hit in hits:
+        snippet = escape(hit.snippet).replace("<em>", "[bold yellow]").replace(
+            "</em>", "[/bold yellow]")
+        table.add_row(f"{hit.score:.2f}", escape(hit.title or "(untitled)"), hit.source_domain,
+                      (hit.published_at or "")[:16], snippet)
+    return table

@@ -17,7 +17,8 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from pipeline.demo_site.server import DemoSite, serve_demo_site
 from pipeline.errors import NewsflowError
 from pipeline.processes import WorkerGroup, settings_env
-from pipeline.search import SearchHit, search_articles
+from pipeline.cli_support import hits_table
+from pipeline.search import search_articles
 from pipeline.settings import Settings
 from pipeline.stack import ensure_stack
 
@@ -59,20 +60,6 @@ def wait_until_indexed(settings: Settings, site: DemoSite, group: WorkerGroup,
         client.close()
 
 
-def print_hits(console: Console, title: str, hits: list[SearchHit]) -> None:
-    from rich.markup import escape
-    from rich.table import Table
-
-    table = Table(title=title, show_lines=True)
-    for column in ("score", "title", "source", "snippet"):
-        table.add_column(column, overflow="fold")
-    for hit in hits:
-        snippet = escape(hit.snippet).replace("<em>", "[bold yellow]").replace(
-            "</em>", "[/bold yellow]")
-        table.add_row(f"{hit.score:.2f}", escape(hit.title or ""), hit.source_domain, snippet)
-    console.print(table)
-
-
 def run_demo(settings: Settings, *, once: bool, site_port: int) -> None:
     console = Console(stderr=True)
     console.rule("[bold]newsflow demo")
@@ -97,8 +84,8 @@ def run_demo(settings: Settings, *, once: bool, site_port: int) -> None:
             seconds = wait_until_indexed(settings, site, group, console)
             console.print(f"4/4 all {len(site.articles)} articles searchable after {seconds:.1f}s")
             _url, title, rare_word = site.articles[0]
-            print_hits(Console(), f"newsflow search {rare_word!r}  (a word from '{title}')",
-                       search_articles(settings.es, rare_word))
+            Console().print(hits_table(f"newsflow search {rare_word!r}  (a word from '{title}')",
+                                       search_articles(settings.es, rare_word)))
             chrome_hits = search_articles(settings.es, CHROME_WORD)
             console.print(f"chrome check: {CHROME_WORD!r}, a word only in the site's donation "
                           f"banner, finds {len(chrome_hits)} article(s)")
