@@ -31,6 +31,15 @@ from pipeline.settings import Settings, load_settings
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
+def run_env(run_id: str, extra: dict[str, object]) -> dict[str, str]:
+    """Settings (as env) for one bench run: its own topics and Faust app, quiet logs."""
+    return settings_env({
+        "topics.articles": f"{run_id}.articles", "topics.enriched": f"{run_id}.enriched",
+        "topics.dead_letter": f"{run_id}.dl", "topics.dedup": f"{run_id}.dedup",
+        "topics.unique": f"{run_id}.unique", "topics.partitions": 4,
+        "worker.app_id": f"{run_id}-worker", "log_level": "warning", **extra})
+
+
 def articles(n: int) -> list[ExtractedArticle]:
     truth = json.loads((SHARED / "bench" / "extraction" / "ground-truth.json").read_text())
     bodies = [v["articleBody"] for v in truth.values() if len(v["articleBody"].split()) > 300]
@@ -84,12 +93,7 @@ async def wait_enriched(settings: Settings, n: int, group: WorkerGroup) -> float
 
 def run(n_articles: int, n_workers: int, tmp: Path, processes: int) -> tuple[float, float]:
     run_id = f"bench{uuid.uuid4().hex[:8]}"
-    env = settings_env({
-        "topics.articles": f"{run_id}.articles", "topics.enriched": f"{run_id}.enriched",
-        "topics.dead_letter": f"{run_id}.dl", "topics.dedup": f"{run_id}.dedup",
-        "topics.unique": f"{run_id}.unique", "topics.partitions": 4,
-        "worker.app_id": f"{run_id}-worker", "log_level": "warning",
-        "enrich.processes": processes})
+    env = run_env(run_id, {"enrich.processes": processes})
     os.environ.update(env)
     settings = load_settings()
     asyncio.run(ensure_topics(settings.kafka, settings.topics))

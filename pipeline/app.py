@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import faust
 
+from pipeline.kafka_transport import broker_url
 from pipeline.settings import Settings
 
 
@@ -23,7 +24,7 @@ class PipelineApp:
 def create_app(settings: Settings) -> PipelineApp:
     app = faust.App(
         settings.worker.app_id,
-        broker=f"kafka://{settings.kafka.bootstrap_servers.replace(',', ';kafka://')}",
+        broker=broker_url(settings.kafka.bootstrap_servers),
         datadir=str(settings.worker.data_dir),
         store="rocksdb://",
         topic_replication_factor=settings.topics.replication_factor,

@@ -137,7 +137,11 @@ def worker() -> None:
     # Faust's own stream/table metrics and ours, on the worker's web port at /metrics.
     setup_prometheus_sensors(pipeline.app)
     level = {"warning": "warn"}.get(settings.log_level, settings.log_level)
-    faust.Worker(pipeline.app, loglevel=level, quiet=True).execute_from_commandline()
+    faust_worker = faust.Worker(pipeline.app, loglevel=level, quiet=True)
+    # Faust's start-up spinner sets the root logger to DEBUG, so every debug call in faust and
+    # aiokafka (several per record) builds a LogRecord that the handler then drops.
+    faust_worker.spinner = None
+    faust_worker.execute_from_commandline()
 
 
 @app.command()

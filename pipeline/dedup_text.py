@@ -55,9 +55,11 @@ class TextFeatures:
 
 def body_paragraphs(text: str, title: str | None, opts: DedupOptions) -> list[str]:
     title_words = _words(title) if title else []
+    # Words are counted only as far as any rule below looks: a long paragraph is not split whole.
+    enough = max(opts.min_paragraph_words, _BANNER_MAX_WORDS, len(title_words) + 2) + 1
     kept = []
     for line in text.splitlines():
-        n = len(line.split())  # whitespace words: cheap, and close enough for a length cut
+        n = len(line.split(None, enough))  # whitespace words: cheap, and close enough for a length cut
         if n < opts.min_paragraph_words:
             continue
         if n <= _BANNER_MAX_WORDS and _URL_RE.search(line):
@@ -114,15 +116,16 @@ def story_terms(title: str | None, paragraphs: Sequence[str], opts: DedupOptions
     them, or the headline is in sentence case (in Title Case every word is capitalised).
     Ranked: headline names first, then by frequency, then by first appearance.
     """
-    lead = " ".join(" ".join(paragraphs).split()[:opts.cluster_lead_words])
-    found = [(m.group(), _is_sentence_start(lead, m.start())) for m in _TERM_RE.finditer(lead)]
-    lowercase = {t for t, _ in found if t.islower()}
-    inside = {_term(t) for t, initial in found if t[0].isupper() and not initial}
+    lead = " ".join(_first_words(paragraphs, opts.cluster_lead_words))
+    found = [(m.group(), m.start()) for m in _TERM_RE.finditer(lead)]
+    lowercase = {token for token, _ in found if token.islower()}
+    capitalised = [(position, _term(token), _is_sentence_start(lead, start))
+                   for position, (token, start) in enumerate(found) if token[0].isupper()]
+    inside = {term for _, term, initial in capitalised if not initial}
     counts: Counter[str] = Counter()
     first_seen: dict[str, int] = {}
-    for position, (token, _) in enumerate(found):
-        term = _term(token)
-        if token[0].isupper() and term in inside and _is_name(term, lowercase):
+    for position, term, _ in capitalised:
+        if term in inside and _is_name(term, lowercase):
             counts[term] += 1
             first_seen.setdefault(term, position)
     in_title: set[str] = set()
@@ -141,6 +144,15 @@ def story_terms(title: str | None, paragraphs: Sequence[str], opts: DedupOptions
     return tuple(ranked[:opts.cluster_max_terms])
 
 
+def _first_words(paragraphs: Sequence[str], n: int) -> list[str]:
+    words: list[str] = []
+    for paragraph in paragraphs:
+        words += paragraph.split(None, n - len(words))[:n - len(words)]
+        if len(words) >= n:
+            break
+    return words
+
+
 def _is_name(term: str, lowercase: set[str]) -> bool:
     return len(term) >= 2 and term not in STOP_TERMS and term not in lowercase
 
@@ -152,10 +164,11 @@ def _is_sentence_start(text: str, start: int) -> bool:
 
 def _term(token: str) -> str:
     term = token.lower()
-    for suffix in _POSSESSIVE:
-        if term.endswith(suffix):
-            term = term[: -len(suffix)]
-            break
+    if term.endswith(_POSSESSIVE):
+        for suffix in _POSSESSIVE:
+            if term.endswith(suffix):
+                term = term[: -len(suffix)]
+                break
     return term.strip("'’-")
 
 
