@@ -24,6 +24,7 @@ unit: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 stack-up: $(STAMP)
 	$(BIN)/newsflow stack up

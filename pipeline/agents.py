@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import traceback
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
-from faust.types import EventT
+from faust.types import EventT, StreamT
 
 from pipeline import metrics
 from pipeline.app import PipelineApp
@@ -33,7 +32,7 @@ logger = structlog.get_logger("newsflow.worker")
 EXPIRY_CHUNK = 256  # expired dedup keys deleted per event: expiry keeps pace, never stalls
 
 
-async def _park(pipeline: PipelineApp, event: EventT, stage: str, err: Exception) -> None:
+async def _park(pipeline: PipelineApp, event: EventT[bytes], stage: str, err: Exception) -> None:
     """Dead-letter the event: RejectedRecord with its reason, anything else as a bug."""
     message = event.message
     if isinstance(err, RejectedRecord):
@@ -61,8 +60,9 @@ def register_agents(pipeline: PipelineApp, enrich_opts: EnrichOptions,
                            expiry_hours=dedup_opts.expiry_hours)
     state = EncodedStateView(store)
 
-    @pipeline.app.on_partitions_revoked.connect
-    async def forget_dedup_index(app: object, revoked: object, **kwargs: object) -> None:
+    # mode types receivers with mypy_extensions argument kinds that no plain `def` matches.
+    @pipeline.app.on_partitions_revoked.connect  # type: ignore[arg-type]
+    async def forget_dedup_index(app: object, *args: object, **kwargs: object) -> None:
         # Another worker may own the log next; at the next event the index is rebuilt from it.
         store.close()
 
@@ -70,9 +70,9 @@ def register_agents(pipeline: PipelineApp, enrich_opts: EnrichOptions,
     # is stateless, so the order across instances does not matter.
     @pipeline.app.agent(pipeline.articles, name="enrich_articles",
                         concurrency=max(1, enrich_opts.processes))
-    async def enrich_articles(stream: AsyncIterator[bytes]) -> None:
+    async def enrich_articles(stream: StreamT[bytes]) -> None:
         loop = asyncio.get_running_loop()
-        async for event in stream.events():  # type: ignore[attr-defined]
+        async for event in stream.events():
             msg = event.message
             try:
                 article = decode(ExtractedArticle, event.value, topic=msg.topic,
@@ -90,8 +90,8 @@ def register_agents(pipeline: PipelineApp, enrich_opts: EnrichOptions,
 
     # concurrency=1: the agent reads and writes its tables; more would race on them.
     @pipeline.app.agent(pipeline.dedup, name="dedup_articles", concurrency=1)
-    async def dedup_articles(stream: AsyncIterator[bytes]) -> None:
-        async for event in stream.events():  # type: ignore[attr-defined]
+    async def dedup_articles(stream: StreamT[bytes]) -> None:
+        async for event in stream.events():
             msg, now = event.message, datetime.now(UTC)
             try:
                 article = decode(EnrichedArticle, event.value, topic=msg.topic,

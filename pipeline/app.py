@@ -18,7 +18,7 @@ class PipelineApp:
     dead_letter: faust.TopicT
     dedup: faust.TopicT
     unique: faust.TopicT
-    dedup_log: faust.types.TableT  # one record per dedup verdict (pipeline/dedup_store.py)
+    dedup_log: faust.types.TableT[bytes, bytes]  # one record per dedup verdict (pipeline/dedup_store.py)
 
 
 def create_app(settings: Settings) -> PipelineApp:

@@ -84,6 +84,7 @@ def run_demo(settings: Settings, *, once: bool, site_port: int) -> None:
             seconds = wait_until_indexed(settings, site, group, console)
             console.print(f"4/4 all {len(site.articles)} articles searchable after {seconds:.1f}s")
             _url, title, rare_word = site.articles[0]
+            assert rare_word, "the newest demo article carries a rare word (demo_site/content.py)"
             Console().print(hits_table(f"newsflow search {rare_word!r}  (a word from '{title}')",
                                        search_articles(settings.es, rare_word)))
             chrome_hits = search_articles(settings.es, CHROME_WORD)

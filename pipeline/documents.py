@@ -5,12 +5,12 @@ Nothing here talks to a cluster; `pipeline/indexer.py` and `pipeline/search.py` 
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pipeline.errors import ConfigError
 from pipeline.records import EnrichedArticle
 from pipeline.settings import ElasticsearchSettings
 
@@ -29,21 +29,20 @@ class ClusterFeatures:
 
 def index_template(es: ElasticsearchSettings, features: ClusterFeatures) -> JsonDict:
     with es.template_file.open(encoding="utf-8") as fh:
-        template: dict[str, dict[str, dict[str, object]]] = json.load(fh)
-    template.pop("_comment", None)
-    body = copy.deepcopy(template)
-    body["index_patterns"] = [f"{es.index_alias}-*"]  # type: ignore[assignment]
-    body["priority"] = 200  # type: ignore[assignment]
+        body = json.load(fh)  # parsed afresh on every call: ours to change
+    if not isinstance(body, dict):
+        raise ConfigError(f"{es.template_file}: an index template must be a JSON object")
+    body.pop("_comment", None)
+    body["index_patterns"] = [f"{es.index_alias}-*"]
+    body["priority"] = 200
     inner = body["template"]
-    props = inner["mappings"]["properties"]  # type: ignore[index]
     if features.english_analyzer:
+        props = inner["mappings"]["properties"]
         for name in ("title", "text", "description"):
-            fields = props[name].setdefault("fields", {})
-            fields["en"] = {"type": "text", "analyzer": "english"}
+            props[name].setdefault("fields", {})["en"] = {"type": "text", "analyzer": "english"}
     if features.ilm:
-        settings = inner["settings"]
-        settings["index.lifecycle.name"] = es.index_alias
-        settings["index.lifecycle.rollover_alias"] = es.index_alias
+        inner["settings"]["index.lifecycle.name"] = es.index_alias
+        inner["settings"]["index.lifecycle.rollover_alias"] = es.index_alias
     return body
 
 

@@ -21,10 +21,10 @@ from rich.progress import Progress
 
 from connectors.cleaning import clean_text
 from connectors.extraction import ExtractOptions, extract_article
-from connectors.feeds import FeedEntry, article_id_for, canonical_url
+from connectors.feeds import article_id_for, canonical_url
 from connectors.fetching import Fetcher, decode_html, fetch_page, make_client
 from pipeline.errors import NewsflowError
-from pipeline.records import ExtractedArticle, FetchedPage
+from pipeline.records import ExtractedArticle, FeedEntry, FetchedPage
 from pipeline.settings import load_settings
 
 LOCAL_BASE = "http://localhost/"  # identity for a file read without --url

@@ -10,8 +10,10 @@ record of the batch has a final disposition, so a crash re-delivers rather than 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
@@ -69,9 +71,9 @@ async def install_index(client: AsyncElasticsearch, es: ElasticsearchSettings) -
     except ESConnectionError as err:
         raise es_unreachable(es) from err
     if features.ilm:
-        await client.ilm.put_lifecycle(name=es.index_alias, **ilm_policy())
+        await client.ilm.put_lifecycle(name=es.index_alias, body=ilm_policy())
     await client.indices.put_index_template(name=es.template_name,
-                                            **index_template(es, features))
+                                            body=index_template(es, features))
     if not await client.indices.exists_alias(name=es.index_alias):
         try:
             await client.indices.create(index=es.first_index,
@@ -155,12 +157,12 @@ class Indexer:
         return outcome
 
     async def _bulk(self, actions: list[dict[str, object]]) -> list[tuple[str, int, str | None]]:
-        operations: list[object] = []
+        operations: list[Mapping[str, object]] = []
         for action in actions:
             operations.append({"index": {"_index": action["_index"], "_id": action["_id"],
                                          "version": action["_version"],
                                          "version_type": action["_version_type"]}})
-            operations.append(action["_source"])
+            operations.append(cast(Mapping[str, object], action["_source"]))
         backoff = 0.5
         while True:
             try:

@@ -44,7 +44,7 @@ def search_articles(es: ElasticsearchSettings, query: str, *, since: str | None 
             source=source, language=language, limit=limit,
             english_fields=_has_english_fields(client, es.index_alias),
         )
-        response = client.search(index=es.index_alias, **body)
+        response = client.search(index=es.index_alias, body=body)
     except ESConnectionError as err:
         raise SinkUnavailable(
             f"Elasticsearch is not reachable at {es.url}. Start the local stack with "

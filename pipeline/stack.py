@@ -16,7 +16,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -62,7 +62,7 @@ from pipeline.stack_procs import (
 log = structlog.get_logger()
 
 POLL_S = 0.25
-_children: list[subprocess.Popen] = []  # keep Popen objects alive: no "still running" warnings
+_children: list[subprocess.Popen[bytes]] = []  # keep Popen objects alive: no "still running" warnings
 
 
 class PortInUse(ConfigError):
@@ -100,7 +100,7 @@ class StackStatus(BaseModel):
 Progress = Callable[[str, str], None]  # (service, phase)
 
 
-def _start_kafka(settings: Settings, paths: StackPaths, progress: Progress) -> subprocess.Popen:
+def _start_kafka(settings: Settings, paths: StackPaths, progress: Progress) -> subprocess.Popen[bytes]:
     cfg = settings.stack
     java_bin = java()
     progress(KAFKA, "resolving jars")
@@ -138,7 +138,7 @@ def _ensure_user(user: str) -> None:
             f"creating system user {user} (stack.es_user)")
 
 
-def _start_es(settings: Settings, paths: StackPaths, progress: Progress) -> subprocess.Popen:
+def _start_es(settings: Settings, paths: StackPaths, progress: Progress) -> subprocess.Popen[bytes]:
     cfg = settings.stack
     java_home = java().parent.parent
     progress(ES, "downloading")
@@ -275,7 +275,7 @@ def ensure_stack(settings: Settings,
     return status.model_copy(update={"seconds_to_healthy": seconds})
 
 
-def _wait_healthy(settings: Settings, paths: StackPaths, launches: dict, phases: dict[str, str],
+def _wait_healthy(settings: Settings, paths: StackPaths, launches: dict[str, Future[subprocess.Popen[bytes]]], phases: dict[str, str],
                   deadline: float, on_progress: Callable[[str], None] | None) -> StackStatus:
     last_line = ""
     while True:

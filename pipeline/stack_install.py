@@ -166,7 +166,7 @@ def run(cmd: list[str], what: str, **kwargs: object) -> str:
     if proc.returncode != 0:
         raise StackError(f"{what} failed (exit {proc.returncode}): {' '.join(cmd)}",
                          log_tail=(proc.stdout + proc.stderr)[-4000:])
-    return proc.stdout
+    return str(proc.stdout)
 
 
 def java() -> Path:

@@ -59,7 +59,8 @@ def port_conflicts(cfg: StackSettings, services: list[str],
                    is_free: Callable[[int], bool] = port_is_free,
                    holder: Callable[[int], str] = port_holder) -> list[str]:
     """One message per port of `services` that another process holds (or that settings repeat)."""
-    problems, seen = [], {}
+    problems: list[str] = []
+    seen: dict[int, str] = {}
     for svc in (KAFKA, ES):
         for name in PORT_SETTINGS[svc]:
             port = getattr(cfg, name)

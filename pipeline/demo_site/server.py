@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from email.message import Message
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -51,6 +52,8 @@ class DemoSite:
         self._httpd = ThreadingHTTPServer((host, port), _make_handler(self))
         self._httpd.daemon_threads = True
         bound_host, bound_port = self._httpd.server_address[:2]
+        if isinstance(bound_host, bytes):  # AF_UNIX only; this server is TCP
+            bound_host = bound_host.decode()
         if public_url is None:
             # A wildcard bind is not an address a client can use; loopback is.
             shown = "127.0.0.1" if bound_host in ("0.0.0.0", "") else bound_host
@@ -223,7 +226,7 @@ def _etag(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
-def _not_modified(headers, etag: str, last_modified: datetime) -> bool:
+def _not_modified(headers: Message, etag: str, last_modified: datetime) -> bool:
     # RFC 9110: If-None-Match wins; If-Modified-Since is only looked at without it.
     inm = headers.get("If-None-Match")
     if inm is not None:
