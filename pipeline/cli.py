@@ -19,6 +19,7 @@ from pipeline.logs import configure_logging
 from pipeline.dedupe_cli import dedupe_command
 from pipeline.enrich_cli import enrich_command
 from pipeline.extract_cli import extract_command
+from pipeline.trace_cli import trace_command
 from pipeline.stack_cli import stack_app
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ app.add_typer(stack_app, name="stack", help="The local Kafka + Elasticsearch sta
 app.command("extract")(extract_command)
 app.command("enrich")(enrich_command)
 app.command("dedupe")(dedupe_command)
+app.command("trace")(trace_command)
 app.add_typer(feeds_app, name="feeds", help="The feed registry (Kafka): add, remove, status...")
 logger = structlog.get_logger("newsflow.cli")
 

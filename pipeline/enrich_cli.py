@@ -1,12 +1,13 @@
 """`newsflow enrich FILE_OR_URL [--json]`: enrich one article in-process, for debugging.
 
-The same `enrich_article` as the worker's agent, on: a URL (fetched with httpx, HTML run through
-`connectors.extraction.extract_article`), an HTML file (.gz too), or a plain-text file (its first
-line is taken as the title when it reads like one).
+The same `enrich_article` as the worker's agent, on: a URL (fetched as the poller fetches, HTML
+run through `connectors.extraction.extract_article`), an HTML file (.gz too), or a plain-text
+file (its first line is taken as the title when it reads like one).
 """
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import hashlib
 import json
@@ -14,15 +15,16 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
-import httpx
 import typer
 
+from connectors.extraction import ExtractOptions, extract_article
 from pipeline.errors import NewsflowError
+from pipeline.extract_cli import fetch_url
 from pipeline.records import EnrichedArticle, ExtractedArticle, ExtractionOutcome, FetchedPage
 
 _HTML_RE = re.compile(r"<\s*(?:!doctype\s+html|html|head|body|article|p)\b", re.IGNORECASE)
-USER_AGENT = "newsflow/0.1 (enrich debug; +https://github.com/newsflow/newsflow)"
 
 
 def _article_id(url: str) -> str:
@@ -42,18 +44,14 @@ def article_from_text(text: str, url: str, now: datetime) -> ExtractedArticle:
     body = "\n\n".join(" ".join(p.split()) for p in text.split("\n") if p.strip())
     return ExtractedArticle(
         article_id=_article_id(url), url=url, final_url=url,
-        source_domain=(httpx.URL(url).host or "").removeprefix("www."), title=title,
+        source_domain=(urlsplit(url).hostname or "").removeprefix("www."), title=title,
         text=body, http_status=200, byte_size=len(text.encode("utf-8")), fetched_at=now,
         extraction=ExtractionOutcome(extractor="plain-text", text_length=len(body), quality="ok"))
 
 
-def article_from_html(html: str, url: str, now: datetime, *, status: int = 200,
-                      final_url: str | None = None,
-                      content_type: str | None = "text/html") -> ExtractedArticle:
-    from connectors.extraction import ExtractOptions, extract_article  # lxml, trafilatura: lazily
-
-    page = FetchedPage(article_id=_article_id(url), url=url, final_url=final_url or url,
-                       status=status, content_type=content_type, fetched_at=now,
+def article_from_html(html: str, url: str, now: datetime) -> ExtractedArticle:
+    page = FetchedPage(article_id=_article_id(url), url=url, final_url=url, status=200,
+                       content_type="text/html", fetched_at=now,
                        byte_size=len(html.encode("utf-8")), html=html)
     return extract_article(page, ExtractOptions())
 
@@ -61,19 +59,8 @@ def article_from_html(html: str, url: str, now: datetime, *, status: int = 200,
 def read_article(target: str, now: datetime) -> ExtractedArticle:
     """The article at a URL or in a file. Raises ValueError for an unreadable target."""
     if target.startswith(("http://", "https://")):
-        try:
-            response = httpx.get(target, follow_redirects=True, timeout=20.0,
-                                 headers={"User-Agent": USER_AGENT})
-        except httpx.HTTPError as err:
-            raise ValueError(f"cannot fetch {target}: {err}") from err
-        if response.status_code >= 400:
-            raise ValueError(f"cannot fetch {target}: HTTP {response.status_code}")
-        final_url = str(response.url)
-        if is_html(response.text):
-            return article_from_html(response.text, target, now, status=response.status_code,
-                                     final_url=final_url,
-                                     content_type=response.headers.get("content-type"))
-        return article_from_text(response.text, target, now)
+        # The poller's fetcher: SSRF guard, size and decompression caps, robots.txt.
+        return extract_article(asyncio.run(fetch_url(target)), ExtractOptions())
     path = Path(target)
     if not path.is_file():
         raise ValueError(f"no such file, and not an http(s) URL: {target}")

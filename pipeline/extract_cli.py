@@ -43,7 +43,8 @@ def looks_like_html(text: str) -> bool:
     return "<html" in head or "<body" in head or "<p" in head or "<div" in head
 
 
-async def _fetch(url: str) -> FetchedPage:
+async def fetch_url(url: str) -> FetchedPage:
+    """The page at `url`, fetched as the poller fetches (guards and caps from settings.fetch)."""
     settings = load_settings()
     async with make_client(settings.fetch) as client:
         canonical = canonical_url(url)
@@ -51,16 +52,21 @@ async def _fetch(url: str) -> FetchedPage:
         return await fetch_page(Fetcher(client, settings.fetch), entry)
 
 
-def _one(target: str, url: str | None, opts: ExtractOptions) -> ExtractedArticle | str:
+def read_page(target: str, url: str | None) -> FetchedPage | str:
+    """The page at an http(s) URL or in an HTML file (`url`: its identity), or a text file's text."""
     if target.startswith(("http://", "https://")):
-        return extract_article(asyncio.run(_fetch(target)), opts)
+        return asyncio.run(fetch_url(target))
     path = Path(target)
     raw = path.read_bytes()
     text = decode_html(raw, None)
     if not looks_like_html(text):
-        return clean_text(text, opts.clean)
-    return extract_article(page_from_html(text, url or LOCAL_BASE + path.name,
-                                          byte_size=len(raw)), opts)
+        return text
+    return page_from_html(text, url or LOCAL_BASE + path.name, byte_size=len(raw))
+
+
+def _one(target: str, url: str | None, opts: ExtractOptions) -> ExtractedArticle | str:
+    page = read_page(target, url)
+    return clean_text(page, opts.clean) if isinstance(page, str) else extract_article(page, opts)
 
 
 def _batch_result(line: str, opts: ExtractOptions) -> dict[str, object]:
