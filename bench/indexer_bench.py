@@ -1,0 +1,100 @@
+"""The indexer on the real local stack: documents per second and per indexer CPU-second.
+
+    python -m bench.indexer_bench [--articles 20000] [--runs 2]
+
+Produces `--articles` enriched articles (~940-word dev-split bodies, as in
+bench/dedup_agent_bench.py) to a fresh 4-partition enriched topic, starts one `newsflow index`,
+and times the first document searchable to the last. It counts with `_count` on the run's own
+alias and reads the indexer's CPU (Linux /proc) over the same span. The index is deleted
+afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiokafka import AIOKafkaProducer
+from elasticsearch import Elasticsearch
+
+from bench.dedup_agent_bench import cpu_seconds, enriched_payloads
+from bench.worker_scaling import run_env
+from pipeline.kafka import ensure_topics
+from pipeline.processes import WorkerGroup
+from pipeline.records import EnrichedArticle
+from pipeline.settings import Settings, load_settings
+
+
+async def produce(settings: Settings, payloads: list[bytes]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers)
+    await producer.start()
+    try:
+        for value in payloads:
+            key = EnrichedArticle.model_validate_json(value).article_id.encode()
+            await producer.send(settings.topics.enriched, value, key=key)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+def time_indexing(settings: Settings, n: int, group: WorkerGroup,
+                  pid: int) -> tuple[int, float, float]:
+    """(documents, seconds, indexer CPU seconds) from the first document counted to the last."""
+    es = Elasticsearch(settings.es.url)
+    first: tuple[float, float, int] | None = None  # wall, cpu, documents already counted
+    try:
+        while True:
+            group.check_alive()
+            if es.indices.exists_alias(name=settings.es.index_alias):
+                count = int(es.count(index=settings.es.index_alias)["count"])
+                if count and first is None:
+                    first = time.monotonic(), cpu_seconds(pid), count
+                if count >= n:
+                    assert first is not None
+                    return count - first[2], time.monotonic() - first[0], cpu_seconds(pid) - first[1]
+            time.sleep(0.2)  # ES refreshes every second; a count is the only signal it gives
+    finally:
+        es.options(ignore_status=404).indices.delete(index=f"{settings.es.index_alias}-*")
+        es.options(ignore_status=404).indices.delete_index_template(name=settings.es.template_name)
+        es.close()
+
+
+def run(n_articles: int, tmp: Path) -> tuple[int, float, float]:
+    run_id = f"ixbench{uuid.uuid4().hex[:8]}"
+    env = run_env(run_id, {"es.index_alias": run_id, "indexer.group_id": f"{run_id}-indexer"})
+    os.environ.update(env)
+    settings = load_settings()
+    asyncio.run(ensure_topics(settings.kafka, settings.topics))
+    asyncio.run(produce(settings, enriched_payloads(n_articles)))
+    group = WorkerGroup(env=env, log_dir=tmp / run_id)
+    indexer = group.start("indexer", "index")
+    try:
+        return time_indexing(settings, n_articles, group, indexer.popen.pid)
+    finally:
+        group.stop_all()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--articles", type=int, default=20_000)
+    ap.add_argument("--runs", type=int, default=2)
+    ap.add_argument("--tmp", type=Path, default=Path("/tmp/newsflow-indexer-bench"))
+    args = ap.parse_args()
+    print(f"{'run':>4} {'documents':>10} {'seconds':>8} {'docs/s':>8} {'indexer CPU s':>14} "
+          f"{'docs/CPU-s':>11}")
+    for i in range(args.runs):
+        docs, seconds, cpu = run(args.articles, args.tmp)
+        print(f"{i + 1:>4} {docs:>10} {seconds:>8.1f} {docs / seconds:>8.0f} {cpu:>14.1f} "
+              f"{docs / cpu:>11.0f}", flush=True)
+    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
