@@ -13,7 +13,6 @@ changelog), the encode and the two sends (enriched and unique).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import time
@@ -21,8 +20,9 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 
+from bench.stack_runs import cpu_seconds, produce, run_and_report
 from bench.worker_scaling import articles, run_env
 from pipeline.dedup import DEDUP_PARTITION_KEY
 from pipeline.kafka import ensure_topics
@@ -30,31 +30,12 @@ from pipeline.processes import WorkerGroup
 from pipeline.records import EnrichedArticle
 from pipeline.settings import Settings, load_settings
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process so far (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
-
 
 def enriched_payloads(n: int) -> list[bytes]:
     now = datetime.now(UTC)
     return [EnrichedArticle(**a.model_dump(), language="en", language_confidence=0.99,
                             word_count=len(a.text.split()), enriched_at=now
                             ).model_dump_json().encode() for a in articles(n)]
-
-
-async def produce(settings: Settings, payloads: list[bytes]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers)
-    await producer.start()
-    try:
-        for value in payloads:
-            await producer.send(settings.topics.dedup, value, key=DEDUP_PARTITION_KEY)
-        await producer.flush()
-    finally:
-        await producer.stop()
 
 
 async def time_verdicts(settings: Settings, n: int, group: WorkerGroup,
@@ -87,7 +68,8 @@ def run(n_articles: int, tmp: Path) -> tuple[int, float, float]:
     os.environ.update(env)
     settings = load_settings()
     asyncio.run(ensure_topics(settings.kafka, settings.topics))
-    asyncio.run(produce(settings, enriched_payloads(n_articles)))
+    records = [(DEDUP_PARTITION_KEY, value) for value in enriched_payloads(n_articles)]
+    asyncio.run(produce(settings, settings.topics.dedup, records))
     group = WorkerGroup(env=env, log_dir=tmp / run_id)
     worker = group.start("worker", "worker")
     try:
@@ -97,20 +79,8 @@ def run(n_articles: int, tmp: Path) -> tuple[int, float, float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--articles", type=int, default=10_000)
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--tmp", type=Path, default=Path("/tmp/newsflow-dedup-agent-bench"))
-    args = ap.parse_args()
-    print(f"{'run':>4} {'verdicts':>9} {'seconds':>8} {'verdicts/s':>11} {'worker CPU s':>13} "
-          f"{'verdicts/CPU-s':>15}")
-    for i in range(args.runs):
-        verdicts, seconds, cpu = run(args.articles, args.tmp)
-        print(f"{i + 1:>4} {verdicts:>9} {seconds:>8.1f} {verdicts / seconds:>11.0f} {cpu:>13.1f} "
-              f"{verdicts / cpu:>15.0f}", flush=True)
-    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, "
-          f"load average {os.getloadavg()[0]:.1f}")
+    run_and_report(__doc__, "verdicts", articles=10_000, runs=3,
+                   tmp=Path("/tmp/newsflow-dedup-agent-bench"), run=run)
 
 
 if __name__ == "__main__":

@@ -11,35 +11,21 @@ afterwards.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
-from aiokafka import AIOKafkaProducer
 from elasticsearch import Elasticsearch
 
-from bench.dedup_agent_bench import cpu_seconds, enriched_payloads
+from bench.dedup_agent_bench import enriched_payloads
+from bench.stack_runs import cpu_seconds, produce, run_and_report
 from bench.worker_scaling import run_env
 from pipeline.kafka import ensure_topics
 from pipeline.processes import WorkerGroup
 from pipeline.records import EnrichedArticle
 from pipeline.settings import Settings, load_settings
-
-
-async def produce(settings: Settings, payloads: list[bytes]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers)
-    await producer.start()
-    try:
-        for value in payloads:
-            key = EnrichedArticle.model_validate_json(value).article_id.encode()
-            await producer.send(settings.topics.enriched, value, key=key)
-        await producer.flush()
-    finally:
-        await producer.stop()
 
 
 def time_indexing(settings: Settings, n: int, group: WorkerGroup,
@@ -70,7 +56,9 @@ def run(n_articles: int, tmp: Path) -> tuple[int, float, float]:
     os.environ.update(env)
     settings = load_settings()
     asyncio.run(ensure_topics(settings.kafka, settings.topics))
-    asyncio.run(produce(settings, enriched_payloads(n_articles)))
+    records = [(EnrichedArticle.model_validate_json(value).article_id.encode(), value)
+               for value in enriched_payloads(n_articles)]
+    asyncio.run(produce(settings, settings.topics.enriched, records))
     group = WorkerGroup(env=env, log_dir=tmp / run_id)
     indexer = group.start("indexer", "index")
     try:
@@ -80,20 +68,8 @@ def run(n_articles: int, tmp: Path) -> tuple[int, float, float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--articles", type=int, default=20_000)
-    ap.add_argument("--runs", type=int, default=2)
-    ap.add_argument("--tmp", type=Path, default=Path("/tmp/newsflow-indexer-bench"))
-    args = ap.parse_args()
-    print(f"{'run':>4} {'documents':>10} {'seconds':>8} {'docs/s':>8} {'indexer CPU s':>14} "
-          f"{'docs/CPU-s':>11}")
-    for i in range(args.runs):
-        docs, seconds, cpu = run(args.articles, args.tmp)
-        print(f"{i + 1:>4} {docs:>10} {seconds:>8.1f} {docs / seconds:>8.0f} {cpu:>14.1f} "
-              f"{docs / cpu:>11.0f}", flush=True)
-    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, "
-          f"load average {os.getloadavg()[0]:.1f}")
+    run_and_report(__doc__, "documents", articles=20_000, runs=2,
+                   tmp=Path("/tmp/newsflow-indexer-bench"), run=run)
 
 
 if __name__ == "__main__":

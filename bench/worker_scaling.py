@@ -20,8 +20,9 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 
+from bench.stack_runs import produce
 from connectors.feeds import article_id_for, canonical_url
 from pipeline.kafka import ensure_topics
 from pipeline.processes import WorkerGroup, settings_env
@@ -59,18 +60,6 @@ def articles(n: int) -> list[ExtractedArticle]:
     return out
 
 
-async def produce(settings: Settings, items: list[ExtractedArticle]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers)
-    await producer.start()
-    try:
-        for a in items:
-            await producer.send(settings.topics.articles, a.model_dump_json().encode(),
-                                key=a.article_id.encode())
-        await producer.flush()
-    finally:
-        await producer.stop()
-
-
 async def wait_enriched(settings: Settings, n: int, group: WorkerGroup) -> float:
     consumer = AIOKafkaConsumer(settings.topics.enriched,
                                 bootstrap_servers=settings.kafka.bootstrap_servers,
@@ -98,7 +87,8 @@ def run(n_articles: int, n_workers: int, tmp: Path, processes: int) -> tuple[flo
     settings = load_settings()
     asyncio.run(ensure_topics(settings.kafka, settings.topics))
     items = articles(n_articles)
-    asyncio.run(produce(settings, items))
+    asyncio.run(produce(settings, settings.topics.articles,
+                        [(a.article_id.encode(), a.model_dump_json().encode()) for a in items]))
     group = WorkerGroup(env=env, log_dir=tmp / run_id)
     started = time.monotonic()
     for w in range(n_workers):

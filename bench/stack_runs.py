@@ -1,0 +1,53 @@
+"""What the benches that run `newsflow` processes on the local stack share."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiokafka import AIOKafkaProducer
+
+from pipeline.settings import Settings
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+
+
+async def produce(settings: Settings, topic: str, records: list[tuple[bytes, bytes]]) -> None:
+    """(key, value) records to `topic`, in order, flushed."""
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers)
+    await producer.start()
+    try:
+        for key, value in records:
+            await producer.send(topic, value, key=key)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+def run_and_report(doc: str | None, unit: str, *, articles: int, runs: int, tmp: Path,
+                   run: Callable[[int, Path], tuple[int, float, float]]) -> None:
+    """The benches' command line: `run(articles, tmp)` -> (items, seconds, process CPU s),
+    `--runs` times, one line of figures each."""
+    ap = argparse.ArgumentParser(description=doc,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--articles", type=int, default=articles)
+    ap.add_argument("--runs", type=int, default=runs)
+    ap.add_argument("--tmp", type=Path, default=tmp)
+    args = ap.parse_args()
+    print(f"{'run':>4} {unit:>10} {'seconds':>8} {unit + '/s':>12} {'CPU s':>7} "
+          f"{unit + '/CPU-s':>16}")
+    for i in range(args.runs):
+        items, seconds, cpu = run(args.articles, args.tmp)
+        print(f"{i + 1:>4} {items:>10} {seconds:>8.1f} {items / seconds:>12.0f} {cpu:>7.1f} "
+              f"{items / cpu:>16.0f}", flush=True)
+    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f}")
