@@ -42,7 +42,8 @@ def time_indexing(settings: Settings, n: int, group: WorkerGroup,
                     first = time.monotonic(), cpu_seconds(pid), count
                 if count >= n:
                     assert first is not None
-                    return count - first[2], time.monotonic() - first[0], cpu_seconds(pid) - first[1]
+                    wall, cpu, counted = first
+                    return count - counted, time.monotonic() - wall, cpu_seconds(pid) - cpu
             time.sleep(0.2)  # ES refreshes every second; a count is the only signal it gives
     finally:
         es.options(ignore_status=404).indices.delete(index=f"{settings.es.index_alias}-*")

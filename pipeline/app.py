@@ -18,7 +18,8 @@ class PipelineApp:
     dead_letter: faust.TopicT
     dedup: faust.TopicT
     unique: faust.TopicT
-    dedup_log: faust.types.TableT[bytes, bytes]  # one record per dedup verdict (pipeline/dedup_store.py)
+    # one record per dedup verdict (pipeline/dedup_store.py)
+    dedup_log: faust.types.TableT[bytes, bytes]
 
 
 def create_app(settings: Settings) -> PipelineApp:

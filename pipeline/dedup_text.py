@@ -59,7 +59,7 @@ def body_paragraphs(text: str, title: str | None, opts: DedupOptions) -> list[st
     enough = max(opts.min_paragraph_words, _BANNER_MAX_WORDS, len(title_words) + 2) + 1
     kept = []
     for line in text.splitlines():
-        n = len(line.split(None, enough))  # whitespace words: cheap, and close enough for a length cut
+        n = len(line.split(None, enough))  # whitespace words: cheap, close enough for a length cut
         if n < opts.min_paragraph_words:
             continue
         if n <= _BANNER_MAX_WORDS and _URL_RE.search(line):

@@ -53,7 +53,7 @@ async def fetch_url(url: str) -> FetchedPage:
 
 
 def read_page(target: str, url: str | None) -> FetchedPage | str:
-    """The page at an http(s) URL or in an HTML file (`url`: its identity), or a text file's text."""
+    """The page at an http(s) URL or in an HTML file (`url`: its identity); a text file's text."""
     if target.startswith(("http://", "https://")):
         return asyncio.run(fetch_url(target))
     path = Path(target)

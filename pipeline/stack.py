@@ -62,7 +62,8 @@ from pipeline.stack_procs import (
 log = structlog.get_logger()
 
 POLL_S = 0.25
-_children: list[subprocess.Popen[bytes]] = []  # keep Popen objects alive: no "still running" warnings
+# keep Popen objects alive: no "still running" warnings
+_children: list[subprocess.Popen[bytes]] = []
 
 
 class PortInUse(ConfigError):
@@ -100,7 +101,8 @@ class StackStatus(BaseModel):
 Progress = Callable[[str, str], None]  # (service, phase)
 
 
-def _start_kafka(settings: Settings, paths: StackPaths, progress: Progress) -> subprocess.Popen[bytes]:
+def _start_kafka(settings: Settings, paths: StackPaths,
+                 progress: Progress) -> subprocess.Popen[bytes]:
     cfg = settings.stack
     java_bin = java()
     progress(KAFKA, "resolving jars")
@@ -138,7 +140,8 @@ def _ensure_user(user: str) -> None:
             f"creating system user {user} (stack.es_user)")
 
 
-def _start_es(settings: Settings, paths: StackPaths, progress: Progress) -> subprocess.Popen[bytes]:
+def _start_es(settings: Settings, paths: StackPaths,
+              progress: Progress) -> subprocess.Popen[bytes]:
     cfg = settings.stack
     java_home = java().parent.parent
     progress(ES, "downloading")
@@ -275,7 +278,8 @@ def ensure_stack(settings: Settings,
     return status.model_copy(update={"seconds_to_healthy": seconds})
 
 
-def _wait_healthy(settings: Settings, paths: StackPaths, launches: dict[str, Future[subprocess.Popen[bytes]]], phases: dict[str, str],
+def _wait_healthy(settings: Settings, paths: StackPaths,
+                  launches: dict[str, Future[subprocess.Popen[bytes]]], phases: dict[str, str],
                   deadline: float, on_progress: Callable[[str], None] | None) -> StackStatus:
     last_line = ""
     while True:

@@ -24,7 +24,8 @@ def test_trace_prints_each_stage_of_one_article(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     stages = {line["stage"]: line["record"] for line in lines}
-    assert [line["stage"] for line in lines] == ["page", "extracted", "enriched", "verdict", "index"]
+    assert [line["stage"] for line in lines] == [
+        "page", "extracted", "enriched", "verdict", "index"]
     assert "html" not in stages["page"]
     article_id = stages["page"]["article_id"]
     assert article_id == article_id_for(canonical_url("https://courier.example/news/a"))
