@@ -1,7 +1,8 @@
 """OPML import and export of the feed list (pure): OPML 1.0/2.0 `<outline xmlUrl=...>`.
 
 Nested outlines are folders in feed readers; their titles become tags, as does a feed
-outline's `category` attribute (comma or slash separated, per OPML 2.0).
+outline's `category` attribute (comma or slash separated, per OPML 2.0). A pinned poll interval
+travels as `newsflow:interval` (seconds) in our own namespace, which other readers ignore.
 """
 
 from __future__ import annotations
@@ -14,11 +15,24 @@ from lxml import etree
 from connectors.feeds import FeedList, FeedSubscription
 from pipeline.errors import FeedRejected
 
+NEWSFLOW_NS = "https://github.com/newsflow/newsflow/opml"
+_INTERVAL = f"{{{NEWSFLOW_NS}}}interval"
+ElementTree.register_namespace("newsflow", NEWSFLOW_NS)
+
 
 def _tags(outline: etree._Element, folders: tuple[str, ...]) -> tuple[str, ...]:
     category = outline.get("category") or ""
     extra = [t.strip() for part in category.split(",") for t in part.split("/") if t.strip()]
     return tuple(dict.fromkeys([*folders, *extra]))
+
+
+def _interval(outline: etree._Element) -> float | None:
+    raw = outline.get(_INTERVAL)
+    try:
+        seconds = float(raw) if raw is not None else None
+    except ValueError:
+        return None  # not ours to reject a whole import for: the interval is learned instead
+    return seconds if seconds is not None and seconds > 0 else None
 
 
 def _walk(node: etree._Element, folders: tuple[str, ...],
@@ -28,7 +42,8 @@ def _walk(node: etree._Element, folders: tuple[str, ...],
         text = (outline.get("text") or "").strip()
         title = (outline.get("title") or "").strip() or (text if text != url else "") or None
         if url.startswith(("http://", "https://")):
-            out.append(FeedSubscription(url=url, title=title, tags=_tags(outline, folders)))
+            out.append(FeedSubscription(url=url, title=title, tags=_tags(outline, folders),
+                                        interval_s=_interval(outline)))
         _walk(outline, (*folders, title) if title and not url else folders, out)
 
 
@@ -59,6 +74,8 @@ def render_opml(feeds: Iterable[FeedSubscription], title: str = "newsflow feeds"
             attrs["title"] = feed.title
         if feed.tags:
             attrs["category"] = ",".join(feed.tags)
+        if feed.interval_s is not None:
+            attrs[_INTERVAL] = f"{feed.interval_s:g}"
         ElementTree.SubElement(body, "outline", attrs)
     ElementTree.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ElementTree.tostring(

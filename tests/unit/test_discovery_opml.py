@@ -91,10 +91,19 @@ def test_opml_import_folders_and_categories_become_tags() -> None:
 
 
 def test_opml_export_round_trips() -> None:
-    feeds = (FeedSubscription(url="https://a.example/rss", title="A & B", tags=("x", "y")),
+    feeds = (FeedSubscription(url="https://a.example/rss", title="A & B", tags=("x", "y"),
+                              interval_s=900),
              FeedSubscription(url="https://b.example/atom?x=1&y=2"))
     again = parse_opml(render_opml(feeds).encode()).feeds
-    assert [(f.url, f.title, f.tags) for f in again] == [(f.url, f.title, f.tags) for f in feeds]
+    fields = [(f.url, f.title, f.tags, f.interval_s) for f in again]
+    assert fields == [(f.url, f.title, f.tags, f.interval_s) for f in feeds]
+
+
+def test_opml_interval_that_is_not_a_positive_number_is_learned_instead() -> None:
+    body = (b'<opml version="2.0" xmlns:newsflow="https://github.com/newsflow/newsflow/opml">'
+            b'<body><outline xmlUrl="https://a.example/rss" newsflow:interval="soon"/>'
+            b'<outline xmlUrl="https://b.example/rss" newsflow:interval="-5"/></body></opml>')
+    assert [f.interval_s for f in parse_opml(body).feeds] == [None, None]
 
 
 def test_not_opml_is_rejected() -> None:
