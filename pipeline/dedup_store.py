@@ -7,8 +7,12 @@ Faust's producer buffer, not the verdict, then sets the agent's pace (bench/RESU
   writes, encoded. It is what Faust makes durable (RocksDB + changelog topic, restored on a
   restart or a rebalance): one changelog message per verdict.
 * the *index* the verdicts read is a local RocksDB (rocksdict), the log applied in order.
-  It is derived data: at the first event after the agent starts (Faust has restored the log by
-  then) it is rebuilt from the log, so it is always exactly what the log says.
+  It is derived data, checked at the first event after the agent starts (Faust has restored
+  the log by then). Each index write also records the sequence number of its log record, so an
+  index that has applied exactly the log's newest record is reused as it is. Anything else
+  (no index, an index behind the log because another worker appended to it, or ahead of it
+  because the process died between the two writes) is rebuilt from the log. A rebuild takes
+  ~4 s per 100,000 verdicts; checking an index reads only the log's keys.
 
 Expiry drops whole buckets: log keys of expired buckets are deleted (tombstones, so a restore
 forgets them too) a chunk per event, and the index drops the bucket's key range at once.
@@ -18,14 +22,22 @@ from __future__ import annotations
 
 import shutil
 import struct
+import time
 from collections.abc import Iterator, MutableMapping
 from pathlib import Path
+from typing import Literal
 
+import structlog
 from rocksdict import Options, Rdict, WriteBatch
 
 from pipeline.dedup_state import DedupUpdate, encoded_writes, live_buckets
 
+logger = structlog.get_logger("newsflow.worker")
 _LEN = struct.Struct("<II")
+_SEQ = struct.Struct("<q")
+# The sequence number of the last log record the index applied. State keys start with a digit
+# (their bucket), so this key is in no bucket's range and expiry never drops it.
+APPLIED_SEQ_KEY = b"~applied-seq"
 
 
 def encode_writes(writes: list[tuple[bytes, bytes]]) -> bytes:
@@ -66,24 +78,46 @@ class UpdateLogStore:
         self._index: Rdict | None = None
         self._next_seq = 0
         self._log_keys: dict[int, list[bytes]] = {}  # bucket -> its log keys, for expiry
+        self.opened: Literal["reused", "rebuilt"] | None = None  # how the index was last opened
 
     def _ready(self) -> Rdict:
         if self._index is None:
-            self._index = self._rebuild()
+            self._index = self._open()
         return self._index
 
-    def _rebuild(self) -> Rdict:
-        shutil.rmtree(self._index_dir, ignore_errors=True)
-        self._index_dir.parent.mkdir(parents=True, exist_ok=True)
-        index = Rdict(str(self._index_dir), Options(raw_mode=True))
-        for key in sorted(self._log.keys()):  # bucket, then write order
+    def _open(self) -> Rdict:
+        started = time.monotonic()
+        index = self._reuse_or_rebuild()
+        logger.info("dedup_index_ready", how=self.opened, log_records=self._next_seq,
+                    seconds=round(time.monotonic() - started, 2))
+        return index
+
+    def _reuse_or_rebuild(self) -> Rdict:
+        keys = sorted(self._log.keys())  # bucket, then write order
+        self._log_keys, newest = {}, -1
+        for key in keys:
             bucket, seq = (int(part) for part in key.split(b"|"))
+            self._log_keys.setdefault(bucket, []).append(key)
+            newest = max(newest, seq)
+        self._next_seq = newest + 1
+        self._index_dir.parent.mkdir(parents=True, exist_ok=True)
+        if self._index_dir.exists():
+            index = Rdict(str(self._index_dir), Options(raw_mode=True))
+            applied = index.get(APPLIED_SEQ_KEY)
+            if applied is not None and _SEQ.unpack(bytes(applied))[0] == newest:
+                self.opened = "reused"
+                return index
+            index.close()
+        shutil.rmtree(self._index_dir, ignore_errors=True)
+        index = Rdict(str(self._index_dir), Options(raw_mode=True))
+        for key in keys:
             batch = WriteBatch(raw_mode=True)
             for state_key, value in decode_writes(self._log[key]):
                 batch.put(state_key, value)
             index.write(batch)
-            self._log_keys.setdefault(bucket, []).append(key)
-            self._next_seq = max(self._next_seq, seq + 1)
+        # Last: an index whose rebuild was cut short carries no sequence number, so is rebuilt.
+        index.put(APPLIED_SEQ_KEY, _SEQ.pack(newest))
+        self.opened = "rebuilt"
         return index
 
     def get(self, bucket: int, key: bytes) -> bytes | None:
@@ -96,6 +130,7 @@ class UpdateLogStore:
         batch = WriteBatch(raw_mode=True)
         for key, value in writes:
             batch.put(key, value)
+        batch.put(APPLIED_SEQ_KEY, _SEQ.pack(self._next_seq))
         index.write(batch)
         # the one durable record of this verdict: assigned, so the changelog sees it
         key = log_key(update.bucket, self._next_seq)

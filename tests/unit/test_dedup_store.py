@@ -72,3 +72,45 @@ def test_expired_buckets_leave_the_log_and_the_index(tmp_path: Path) -> None:
     assert store.expire(later.timestamp(), limit=100) == 3
     assert log == {}
     assert see(store, article(0, text(0)), now=later) == "none"  # forgotten
+
+
+def _store(log: dict[bytes, bytes], index: Path) -> UpdateLogStore:
+    return UpdateLogStore(log, index, bucket_hours=OPTS.bucket_hours,
+                          expiry_hours=OPTS.expiry_hours)
+
+
+def _worker_run(log: dict[bytes, bytes], index: Path, *items: DedupInput) -> None:
+    """One run of a worker: open the store, judge `items`, stop."""
+    store = _store(log, index)
+    for item in items:
+        see(store, item)
+    store.close()
+
+
+def test_an_index_that_applied_the_whole_log_is_reused_after_a_restart(tmp_path: Path) -> None:
+    log: dict[bytes, bytes] = {}
+    _worker_run(log, tmp_path / "index", article(1, text(1)), article(2, text(2)))
+    again = _store(log, tmp_path / "index")
+    assert see(again, article(3, text(1), url="https://mirror.example/1")) == "same_content"
+    assert again.opened == "reused"
+    assert len(log) == 3  # the log goes on from where it was: no sequence number reused
+
+
+def test_an_index_behind_the_log_is_rebuilt(tmp_path: Path) -> None:
+    log: dict[bytes, bytes] = {}
+    _worker_run(log, tmp_path / "here", article(1, text(1)))
+    # meanwhile another worker owned the partition and appended to the log
+    _worker_run(log, tmp_path / "there", article(2, text(2)))
+    back = _store(log, tmp_path / "here")
+    assert see(back, article(3, text(2), url="https://mirror.example/2")) == "same_content"
+    assert back.opened == "rebuilt"
+
+
+def test_an_index_ahead_of_the_log_is_rebuilt(tmp_path: Path) -> None:
+    log: dict[bytes, bytes] = {}
+    _worker_run(log, tmp_path / "index", article(1, text(1)), article(2, text(2)))
+    # the process died after the index write and before the log write of the second verdict
+    del log[max(log)]
+    again = _store(log, tmp_path / "index")
+    assert see(again, article(2, text(2))) == "none"  # forgotten, as the log says
+    assert again.opened == "rebuilt"
