@@ -6,7 +6,8 @@ still being processed. So while the dedup agent works through a batch, the next 
 for the idle partitions (such as `articles` when no poller is writing). The broker holds that fetch
 for the full wait. When the batch is done, the dedup partition can't be fetched again until the
 held fetch returns. On the one-broker stack this idled the agent for about 1.2 s after every 300
-records: 190 verdicts/s where its loop can do 750 (bench/RESULTS.md, "dedup agent").
+records: 183-197 verdicts/s, and 675-734 with this transport alone (bench/RESULTS.md, "Found:
+Faust's hard-coded 1.5 s fetch wait").
 
 Registered as Faust transport `newsflow-kafka` (entry point `faust.transports` in pyproject.toml,
 Faust's documented way to add a transport). Everything else is Faust's aiokafka driver.
