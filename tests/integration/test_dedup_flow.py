@@ -6,6 +6,7 @@ Articles enter on the articles topic (as the poller produces them), go through t
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -114,3 +115,14 @@ def test_verdicts_survive_a_worker_restart_and_updates_replace_the_document(
     unique = {(u.article_id, u.version) for u in (
         EnrichedArticle.model_validate_json(v) for _, v in read_topic(kafka, topics.unique))}
     assert unique == {(original.article_id, 1), (original.article_id, 2)}
+
+    # A plain restart keeps the local index (it has applied the whole log): no rebuild.
+    assert workers.stop("worker") == 0
+    worker = workers.start("worker", "worker")
+    again = redressed_copy(dedup_input(update), 1)
+    second_wire = article(again.url, again.text, again.title or "Second wire copy")
+    send(second_wire)
+    assert indexed(second_wire, dup_kind="near_duplicate")["duplicate_of"] == original.article_id
+    opened = [json.loads(line)["how"] for line in worker.log_path.read_text().splitlines()
+              if '"dedup_index_ready"' in line]
+    assert opened[-1] == "reused", opened
