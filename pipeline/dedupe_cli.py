@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from pipeline.cli_support import settings_or_exit
 from pipeline.dedup import DedupInput, DedupOptions, dedup_verdict
 from pipeline.dedup_state import EncodedStateView, MemoryBucketStore
 from pipeline.records import DedupVerdict
@@ -61,7 +62,7 @@ def dedupe_command(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON verdict per line.")] = False,
 ) -> None:
     """Dedup verdicts (duplicate kind, first copy, story cluster, version) for a file."""
-    opts = DedupOptions()
+    opts = settings_or_exit().dedup  # the worker's options (config/newsflow.yaml, NEWSFLOW_DEDUP__*)
     try:
         with file.open(encoding="utf-8") as fh:
             for verdict in dedupe_lines(fh, opts, now=datetime.now(UTC)):

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import typer
 
 from connectors.extraction import ExtractOptions, extract_article
+from pipeline.cli_support import settings_or_exit
 from pipeline.errors import NewsflowError
 from pipeline.extract_cli import fetch_url
 from pipeline.records import EnrichedArticle, ExtractedArticle, ExtractionOutcome, FetchedPage
@@ -110,10 +111,11 @@ def enrich_command(
     """Enrich one article with the worker's own models and print the result."""
     from pipeline.enrichment import enrich_article, load_models  # spaCy: only when run
 
+    settings = settings_or_exit()  # the worker's enrichment options
     now = datetime.now(UTC)
     try:
         article = read_article(target, now)
-        enriched = enrich_article(article, load_models(), now=now)
+        enriched = enrich_article(article, load_models(settings.enrich), now=now)
     except (ValueError, NewsflowError) as err:
         typer.echo(json.dumps({"error": str(err)}) if as_json else f"error: {err}", err=True)
         raise typer.Exit(1) from err

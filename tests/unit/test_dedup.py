@@ -272,3 +272,20 @@ def test_cli_names_a_bad_line(tmp_path: Path) -> None:
     path.write_text('{"id": "a", "url": "https://x.example/"}\n', encoding="utf-8")
     with pytest.raises(ValueError, match="line 1: body"):
         list(dedupe_lines(path.read_text().splitlines(), OPTS, now=NOW))
+
+
+def test_cli_uses_the_workers_configured_options(seeds: list[DedupInput], tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    copy = redressed_copy(seeds[0], 0)
+    rows = [{"id": s.article_id, "url": s.url, "title": s.title, "body": s.text}
+            for s in (seeds[0], copy)]
+    path = tmp_path / "articles.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    app = typer.Typer()
+    app.command()(dedupe_command)
+    # only a near-identical text would pass this threshold: the edited copy is its own article
+    monkeypatch.setenv("NEWSFLOW_DEDUP__THRESHOLD", "0.99")
+    result = CliRunner().invoke(app, [str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert [DedupVerdict.model_validate_json(line).dup_kind
+            for line in result.output.splitlines()] == ["none", "none"]
