@@ -101,6 +101,20 @@ class StackStatus(BaseModel):
 Progress = Callable[[str, str], None]  # (service, phase)
 
 
+def kafka_jvm(java_bin: Path, libs: Path) -> list[str]:
+    """The JVM command line before the main class, for every Kafka tool we run."""
+    return [str(java_bin), f"-Dlog4j2.configurationFile={STACK_CONFIG / 'log4j2.properties'}",
+            "-cp", f"{libs}/*"]
+
+
+def format_kafka_storage(jvm: list[str], cluster_id: str, server_properties: Path) -> None:
+    """KRaft's one-time `kafka-storage format` of the data dir that `server_properties` names."""
+    # One token with "=": a base64url id starts with "-" 1 time in 64, and the tool's argument
+    # parser would read `-t -abc...` as two options.
+    run([*jvm, "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}",
+         f"--config={server_properties}"], "formatting Kafka storage")
+
+
 def _start_kafka(settings: Settings, paths: StackPaths,
                  progress: Progress) -> subprocess.Popen[bytes]:
     cfg = settings.stack
@@ -110,15 +124,12 @@ def _start_kafka(settings: Settings, paths: StackPaths,
     for d in (paths.kafka_data, paths.kafka_log.parent, paths.kafka_pid.parent):
         d.mkdir(parents=True, exist_ok=True)
     paths.kafka_props.write_text(render_server_properties(cfg, paths.kafka_data))
-    jvm = [str(java_bin), f"-Dlog4j2.configurationFile={STACK_CONFIG / 'log4j2.properties'}",
-           "-cp", f"{libs}/*"]
+    jvm = kafka_jvm(java_bin, libs)
     if not (paths.kafka_data / "meta.properties").exists():  # format exactly once per data dir
         if not paths.cluster_id_file.exists():
             paths.cluster_id_file.write_text(new_cluster_id() + "\n")
         progress(KAFKA, "formatting storage")
-        run([*jvm, "kafka.tools.StorageTool", "format", "-t",
-             paths.cluster_id_file.read_text().strip(), "-c", str(paths.kafka_props)],
-            "formatting Kafka storage")
+        format_kafka_storage(jvm, paths.cluster_id_file.read_text().strip(), paths.kafka_props)
     progress(KAFKA, "starting")
     heap = f"{cfg.kafka_heap_mb}m"
     with paths.kafka_log.open("ab") as out:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from pipeline.settings import PROJECT_ROOT, Settings
-from pipeline.stack import ensure_stack, stack_status
+from pipeline.stack import ensure_stack, format_kafka_storage, kafka_jvm, stack_status
+from pipeline.stack_install import ensure_kafka_libs, java, render_server_properties, stack_paths
 
 
 def test_up_again_reuses_the_running_stack(stack: Settings) -> None:
@@ -38,3 +40,15 @@ def test_status_command_json_and_exit_code(stack: Settings) -> None:
     doc = json.loads(proc.stdout)
     assert doc["healthy"] is True
     assert doc["kafka"]["healthy"] and doc["es"]["healthy"]
+
+
+def test_storage_format_takes_a_cluster_id_that_starts_with_a_dash(
+        stack: Settings, tmp_path: Path) -> None:
+    # base64url ids start with "-" 1 time in 64; the tool once read such an id as an option.
+    paths = stack_paths(stack.stack)
+    jvm = kafka_jvm(java(), ensure_kafka_libs(stack.stack, paths))
+    props = tmp_path / "server.properties"
+    props.write_text(render_server_properties(stack.stack, tmp_path / "data"))
+    format_kafka_storage(jvm, "-gHln-mwRVW16aVduGaGHg", props)
+    meta = (tmp_path / "data" / "meta.properties").read_text()
+    assert "cluster.id=-gHln-mwRVW16aVduGaGHg" in meta
