@@ -8,12 +8,6 @@ import sys
 import structlog
 
 
-def _stderr_logger(*_names: object) -> structlog.PrintLogger:
-    # sys.stderr as it is when the line is written, not when logging was configured: a test
-    # runner (typer's CliRunner) swaps it for a buffer it closes after the command.
-    return structlog.PrintLogger(file=sys.stderr)
-
-
 def configure_logging(level: str = "info", fmt: str = "json") -> None:
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer() if fmt == "json"
@@ -28,7 +22,10 @@ def configure_logging(level: str = "info", fmt: str = "json") -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=_stderr_logger,
+        # The process's own stderr, not whatever sys.stderr is: Faust's worker redirects that
+        # into stdlib logging (which would prefix every JSON line), and typer's CliRunner swaps
+        # in a buffer that it closes after the command.
+        logger_factory=structlog.PrintLoggerFactory(file=sys.__stderr__ or sys.stderr),
         cache_logger_on_first_use=False,
     )
     # Third-party libraries (aiokafka, faust, elasticsearch) log through stdlib logging.
