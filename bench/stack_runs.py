@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +36,19 @@ async def produce(settings: Settings, topic: str, records: list[tuple[bytes, byt
         await producer.stop()
 
 
+def cpu_yardstick_ms() -> float:
+    """CPU milliseconds of a fixed pure-Python workload (tokens, shingles, JSON).
+
+    On a shared machine the same code runs at different speeds from one hour to the next; this
+    figure, printed before and after the runs, says how fast the machine was meanwhile."""
+    text = " ".join(f"word{i % 997} Name{i % 89}." for i in range(20_000))
+    started = time.process_time()
+    for _ in range(5):
+        tokens = re.findall(r"\w+", text.lower())
+        json.loads(json.dumps(list(map(" ".join, zip(tokens, tokens[1:], tokens[2:])))))
+    return 1000 * (time.process_time() - started)
+
+
 def run_and_report(doc: str | None, unit: str, *, articles: int, runs: int, tmp: Path,
                    run: Callable[[int, Path], tuple[int, float, float]]) -> None:
     """The benches' command line: `run(articles, tmp)` -> (items, seconds, process CPU s),
@@ -43,11 +59,13 @@ def run_and_report(doc: str | None, unit: str, *, articles: int, runs: int, tmp:
     ap.add_argument("--runs", type=int, default=runs)
     ap.add_argument("--tmp", type=Path, default=tmp)
     args = ap.parse_args()
+    print(f"machine yardstick before: {cpu_yardstick_ms():.0f} ms CPU (lower is faster)")
     print(f"{'run':>4} {unit:>10} {'seconds':>8} {unit + '/s':>12} {'CPU s':>7} "
           f"{unit + '/CPU-s':>16}")
     for i in range(args.runs):
         items, seconds, cpu = run(args.articles, args.tmp)
         print(f"{i + 1:>4} {items:>10} {seconds:>8.1f} {items / seconds:>12.0f} {cpu:>7.1f} "
               f"{items / cpu:>16.0f}", flush=True)
-    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, "
+    print(f"machine yardstick after: {cpu_yardstick_ms():.0f} ms CPU; "
+          f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f}")

@@ -9,8 +9,10 @@ held fetch returns. On the one-broker stack this idled the agent for about 1.2 s
 records: 183-197 verdicts/s, and 675-734 with this transport alone (bench/RESULTS.md, "Found:
 Faust's hard-coded 1.5 s fetch wait").
 
-Registered as Faust transport `newsflow-kafka` (entry point `faust.transports` in pyproject.toml,
-Faust's documented way to add a transport). Everything else is Faust's aiokafka driver.
+Importing this module registers it as Faust transport `newsflow-kafka` (`broker_url` builds the
+URL). Registering in code, rather than through a `faust.transports` entry point, works in any
+environment that can import `pipeline`, installed or not. Everything else is Faust's aiokafka
+driver.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 import aiokafka
+from faust.transport.drivers import TRANSPORTS
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
 SCHEME = "newsflow-kafka"
@@ -45,3 +48,6 @@ class Transport(faust_aiokafka.Transport):
 def broker_url(bootstrap_servers: str) -> str:
     """Faust's broker setting for a comma-separated bootstrap list."""
     return ";".join(f"{SCHEME}://{server.strip()}" for server in bootstrap_servers.split(","))
+
+
+TRANSPORTS.aliases[SCHEME] = f"{__name__}:Transport"

@@ -11,7 +11,7 @@ def test_broker_url_names_every_bootstrap_server_with_our_scheme() -> None:
 
 
 async def test_the_worker_consumer_is_built_with_the_short_fetch_wait() -> None:
-    # Found through the `faust.transports` entry point: fails if the package metadata lacks it.
+    # The app resolves the broker URL's scheme to our transport, registered on import.
     app = create_app(load_settings(kafka={"bootstrap_servers": "127.0.0.1:1"})).app
     assert isinstance(app.transport, kafka_transport.Transport)
     consumer = app.consumer._thread._create_worker_consumer(app.transport)
