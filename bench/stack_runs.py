@@ -11,8 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aiokafka import AIOKafkaProducer
-
+from pipeline.kafka import start_producer
 from pipeline.settings import Settings
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -26,8 +25,7 @@ def cpu_seconds(pid: int) -> float:
 
 async def produce(settings: Settings, topic: str, records: list[tuple[bytes, bytes]]) -> None:
     """(key, value) records to `topic`, in order, flushed."""
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers)
-    await producer.start()
+    producer = await start_producer(settings.kafka)  # the pipeline's own producer settings
     try:
         for key, value in records:
             await producer.send(topic, value, key=key)
