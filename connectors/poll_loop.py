@@ -69,12 +69,14 @@ class PollLoop:
     async def remove(self, keys: Iterable[str], *, save: bool) -> None:
         """Stop owning feeds; a poll in progress is cancelled (what it emitted is kept)."""
         keys = [k for k in keys if k in self.feeds]
+        # Out of the owned set before anything is awaited: while the cancelled polls wind
+        # down, the loop must not start a new poll of a feed it is handing over.
+        released = [self.feeds.pop(key) for key in keys]
         interrupted = {k for k in keys if k in self._inflight}
         cancelled = [self._inflight[k] for k in interrupted]
         for task in cancelled:
             task.cancel()
         await asyncio.gather(*cancelled, return_exceptions=True)
-        released = [self.feeds.pop(key) for key in keys]
         for live in released:
             self._count_health(live.state.health, None)
             if live.key in self._gauged:
@@ -88,6 +90,11 @@ class PollLoop:
                 if isinstance(outcome, BaseException):
                     logger.warning("feed_state_unsaved", feed_key=live.key, error=str(outcome),
                                    reason=getattr(outcome, "reason", type(outcome).__name__))
+
+    @property
+    def polling(self) -> frozenset[str]:
+        """Keys of the feeds with a poll under way."""
+        return frozenset(self._inflight)
 
     # -- running ---------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event, *, once: bool = False) -> list[PollResult]:

@@ -132,6 +132,8 @@ async def test_removal_mid_poll_hands_over_what_was_emitted(
     loop.put("mid", FeedSubscription(url=server.url("/mid.xml")), None)
     await until(lambda: any(a.url == links[0] for a in sink.articles), "the fast page emitted")
     await loop.remove(["mid"], save=True)  # as on a rebalance: the slow page is in flight
+    # The cancelled poll winding down must not get the feed polled again by this worker.
+    assert "mid" not in loop.polling and "mid" not in loop.feeds
     stop.set()
     await running
     handed_over = states.saved["mid"]
