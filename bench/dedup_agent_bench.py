@@ -24,9 +24,9 @@ from aiokafka import AIOKafkaConsumer
 
 from bench.stack_runs import cpu_seconds, produce, run_and_report
 from bench.worker_scaling import articles, run_env
-from pipeline.dedup import DEDUP_PARTITION_KEY
+from pipeline.dedup.verdict import DEDUP_PARTITION_KEY
 from pipeline.kafka import ensure_topics
-from pipeline.processes import WorkerGroup
+from pipeline.stack.workers import WorkerGroup
 from pipeline.records import EnrichedArticle
 from pipeline.settings import Settings, load_settings
 

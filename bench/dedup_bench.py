@@ -33,8 +33,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.dedup_corpus import BASE_TIME, Doc, load_pages, make_corpus
-from pipeline.dedup import DedupInput, DedupOptions, dedup_verdict, verdict_for_features
-from pipeline.dedup_state import (
+from pipeline.dedup.verdict import DedupInput, DedupOptions, dedup_verdict, verdict_for_features
+from pipeline.dedup.state import (
     ContentEntry,
     DedupUpdate,
     DocEntry,
@@ -45,7 +45,7 @@ from pipeline.dedup_state import (
     encoded_writes,
     live_buckets,
 )
-from pipeline.dedup_text import band_keys, text_features
+from pipeline.dedup.text import band_keys, text_features
 
 NOW = BASE_TIME + timedelta(days=3)
 # Same-story pairs among the dev-split pages (read by hand): URL fragments.

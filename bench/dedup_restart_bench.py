@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pipeline.dedup_store import UpdateLogStore, encode_writes, log_key
+from pipeline.worker.dedup_store import UpdateLogStore, encode_writes, log_key
 
 BUCKET = 20_000
 

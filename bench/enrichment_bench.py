@@ -30,13 +30,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.enrichment import (  # noqa: E402
+from pipeline.enrich.enrichment import (  # noqa: E402
     EnrichmentModels,
     EnrichOptions,
     enrich_article,
     load_models,
 )
-from pipeline.entities import entity_form  # noqa: E402
+from pipeline.enrich.entities import entity_form  # noqa: E402
 from pipeline.records import EnrichedArticle, ExtractedArticle, ExtractionOutcome  # noqa: E402
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

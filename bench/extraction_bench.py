@@ -26,8 +26,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from connectors.cleaning import CleanOptions
-from connectors.extraction import ExtractOptions, extract_article
+from connectors.extract.cleaning import CleanOptions
+from connectors.extract.extraction import ExtractOptions, extract_article
 from pipeline.errors import ExtractionEmpty
 from pipeline.records import FetchedPage
 

@@ -33,11 +33,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
-from connectors.feeds import FeedSubscription, canonical_url, entry_identity
-from connectors.feedstate import FeedState, SeenIds, seen_id
-from connectors.fetching import Fetcher, fetch_page, make_client
-from connectors.poll_loop import PollLoop
-from connectors.poller import Poller
+from connectors.feeds.parsing import FeedSubscription, canonical_url, entry_identity
+from connectors.feeds.state import FeedState, SeenIds, seen_id
+from connectors.fetch.fetching import Fetcher, fetch_page, make_client
+from connectors.poll.loop import PollLoop
+from connectors.poll.poller import Poller
 from pipeline.records import DeadLetter, ExtractedArticle, FeedEntry
 from pipeline.settings import PROJECT_ROOT, FetchSettings, PollerSettings
 

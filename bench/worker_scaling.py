@@ -23,9 +23,9 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer
 
 from bench.stack_runs import produce
-from connectors.feeds import article_id_for, canonical_url
+from connectors.feeds.parsing import article_id_for, canonical_url
 from pipeline.kafka import ensure_topics
-from pipeline.processes import WorkerGroup, settings_env
+from pipeline.stack.workers import WorkerGroup, settings_env
 from pipeline.records import ExtractedArticle, ExtractionOutcome
 from pipeline.settings import Settings, load_settings
 

@@ -2,7 +2,7 @@
 
 Topic payloads are a public contract (see ARCHITECTURE.md): every record carries
 `schema_version`, and `article_id`, a stable hash of the canonical URL made once in
-`connectors/feeds.py`. A field is required where the stage guarantees it.
+`connectors/feeds/parsing.py`. A field is required where the stage guarantees it.
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ class EnrichedArticle(ExtractedArticle):
     word_count: int
     enriched_at: datetime
     enrichment_errors: tuple[str, ...] = ()
-    # Enrichment (pipeline/enrichment.py). None: that enricher failed (see enrichment_errors)
+    # Enrichment (pipeline/enrich/enrichment.py). None: that enricher failed (see enrichment_errors)
     # or does not apply (entities and places are extracted for English only by default).
     updated_at: datetime | None = None
     reading_time_s: int = 0
@@ -152,7 +152,7 @@ class EnrichedArticle(ExtractedArticle):
     place_names: tuple[str, ...] = ()  # GeoNames names of `places`
     places: tuple[Place, ...] | None = None
     countries: tuple[str, ...] | None = None  # ISO 3166-1 alpha-2, most mentioned first
-    # Dedup verdict (pipeline/dedup.py); the defaults are an article dedup has not seen yet.
+    # Dedup verdict (pipeline/dedup/verdict.py); the defaults are an article dedup has not seen yet.
     dup_kind: DupKind = "none"
     duplicate_of: str | None = None  # article_id of the first copy seen
     similarity: float | None = None  # estimated Jaccard with the closest earlier copy

@@ -20,8 +20,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
-from pipeline.dedup_options import DedupOptions
-from pipeline.enrich_options import EnrichOptions
+from pipeline.options import DedupOptions
+from pipeline.options import EnrichOptions
 from pipeline.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -50,7 +50,7 @@ class TopicSettings(Slice):
     feeds: str = "newsflow.feeds.v1"
     feed_state: str = "newsflow.feed-state.v1"
     # Enriched articles on their way to dedup: ONE partition, so every LSH band of every
-    # article meets the same table (pipeline/dedup.py explains the capacity of that choice).
+    # article meets the same table (pipeline/dedup/verdict.py explains the capacity of that choice).
     dedup: str = "newsflow.dedup.v1"
     unique: str = "newsflow.unique.v1"  # first copies only, for subscribers who want no dups
     partitions: int = Field(default=3, ge=1, le=1024)
@@ -164,7 +164,7 @@ class IndexerSettings(Slice):
 
 class StackSettings(Slice):
     home: ProjectPath = PROJECT_ROOT / ".stack"  # data, logs, pid files
-    cache_dir: ProjectPath | None = None  # downloads; None: a per-user cache (see pipeline/stack.py)
+    cache_dir: ProjectPath | None = None  # downloads; None: a per-user cache (see pipeline/stack/lifecycle.py)
     kafka_version: str = "4.1.1"
     es_version: str = "8.19.21"
     kafka_port: int = Field(default=9092, ge=1, le=65535)

@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from pipeline.kafka import ensure_topics
-from pipeline.processes import settings_env
+from pipeline.stack.workers import settings_env
 from pipeline.settings import PROJECT_ROOT, Settings, load_settings
 
-SHARED = PROJECT_ROOT.parent / "shared"
+SHARED = PROJECT_ROOT.parent / "shared"  # real pages and seeds, beside the project root
+TEST_DATA = PROJECT_ROOT / "tests" / "data"  # our own fixtures (feeds)
 
 
 @pytest.fixture(scope="session")
@@ -28,7 +29,7 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def stack() -> Settings:
     """The real Kafka + Elasticsearch, brought up once (an already healthy stack is reused)."""
-    from pipeline.stack import ensure_stack
+    from pipeline.stack.lifecycle import ensure_stack
 
     settings = load_settings()
     ensure_stack(settings)

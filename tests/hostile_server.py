@@ -1,7 +1,7 @@
 """A local HTTP server that misbehaves on purpose: slow, huge, looping, bombing, lying.
 
 Runs in a daemon thread on 127.0.0.1 (port 0). Each route is one hostile behaviour from the
-poller's "bad input" list; `tests/unit/test_fetching.py` and `test_poller.py` use it.
+poller's "bad input" list; `tests/unit/connectors/fetch/test_fetching.py` and `test_poller.py` use it.
 """
 
 from __future__ import annotations

@@ -15,14 +15,14 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
-from connectors.feeds import article_id_for, canonical_url
-from pipeline.dedup import dedup_input
-from pipeline.processes import WorkerGroup
+from connectors.feeds.parsing import article_id_for, canonical_url
+from pipeline.dedup.verdict import dedup_input
+from pipeline.stack.workers import WorkerGroup
 from pipeline.records import EnrichedArticle, ExtractedArticle
 from tests.conftest import Isolated
 from tests.integration.kafka_util import produce, read_topic, wait_for
-from tests.unit.test_dedup import redressed_copy
-from tests.unit.test_records import make_article
+from tests.unit.pipeline.dedup.test_verdict import redressed_copy
+from tests.unit.pipeline.test_records import make_article
 
 PUBLISHED = datetime(2018, 9, 18, 9, 0, tzinfo=UTC)
 

@@ -16,14 +16,14 @@ from datetime import UTC, datetime
 import pytest
 from elasticsearch import Elasticsearch
 
-from pipeline.demo_site.server import DemoSite, serve_demo_site
-from pipeline.enrichment import enrich_article, load_models
-from pipeline.processes import WorkerGroup
+from pipeline.demo.site.server import DemoSite, serve_demo_site
+from pipeline.enrich.enrichment import enrich_article, load_models
+from pipeline.stack.workers import WorkerGroup
 from pipeline.records import DeadLetter, EnrichedArticle
-from pipeline.search import search_articles
+from pipeline.index.search import search_articles
 from tests.conftest import Isolated
 from tests.integration.kafka_util import consumer_lag, produce, read_topic, wait_for
-from tests.unit.test_records import make_article
+from tests.unit.pipeline.test_records import make_article
 
 CHROME_WORD = "Zephyrine"  # only in the sample site's donation banner
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from pipeline.processes import WorkerGroup
+from pipeline.stack.workers import WorkerGroup
 from pipeline.records import ExtractedArticle
 from tests.conftest import Isolated
 from tests.hostile_server import HostileServer, rss, send

@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 from pipeline.settings import PROJECT_ROOT, Settings
-from pipeline.stack import ensure_stack, format_kafka_storage, kafka_jvm, stack_status
-from pipeline.stack_install import ensure_kafka_libs, java, render_server_properties, stack_paths
+from pipeline.stack.lifecycle import ensure_stack, format_kafka_storage, kafka_jvm, stack_status
+from pipeline.stack.install import ensure_kafka_libs, java, render_server_properties, stack_paths
 
 
 def test_up_again_reuses_the_running_stack(stack: Settings) -> None:
@@ -32,7 +32,7 @@ def test_status_reports_both_healthy(stack: Settings) -> None:
 
 
 def test_status_command_json_and_exit_code(stack: Settings) -> None:
-    proc = subprocess.run([sys.executable, "-m", "pipeline.stack_cli", "status", "--json"],
+    proc = subprocess.run([sys.executable, "-m", "pipeline.cli.stack", "status", "--json"],
                           cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     import json

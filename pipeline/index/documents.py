@@ -1,0 +1,112 @@
+"""Elasticsearch documents and requests (pure): template, bulk actions, search bodies.
+
+Nothing here talks to a cluster; `pipeline/index/indexer.py` and `pipeline/index/search.py` do.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pipeline.errors import ConfigError
+from pipeline.records import EnrichedArticle
+from pipeline.settings import ElasticsearchSettings
+
+JsonDict = dict[str, object]
+SINCE_RE = re.compile(r"^(\d+)([mhdw])$")
+SINCE_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+@dataclass(frozen=True)
+class ClusterFeatures:
+    """What the connected cluster can do; the integ-test distribution lacks both."""
+
+    english_analyzer: bool
+    ilm: bool
+
+
+def index_template(es: ElasticsearchSettings, features: ClusterFeatures) -> JsonDict:
+    with es.template_file.open(encoding="utf-8") as fh:
+        body = json.load(fh)  # parsed afresh on every call: ours to change
+    if not isinstance(body, dict):
+        raise ConfigError(f"{es.template_file}: an index template must be a JSON object")
+    body.pop("_comment", None)
+    body["index_patterns"] = [f"{es.index_alias}-*"]
+    body["priority"] = 200
+    inner = body["template"]
+    if features.english_analyzer:
+        props = inner["mappings"]["properties"]
+        for name in ("title", "text", "description"):
+            props[name].setdefault("fields", {})["en"] = {"type": "text", "analyzer": "english"}
+    if features.ilm:
+        inner["settings"]["index.lifecycle.name"] = es.index_alias
+        inner["settings"]["index.lifecycle.rollover_alias"] = es.index_alias
+    return body
+
+
+def ilm_policy() -> JsonDict:
+    """Roll the write index over monthly or at 30 GB, whichever comes first."""
+    return {"policy": {"phases": {"hot": {"actions": {
+        "rollover": {"max_age": "30d", "max_primary_shard_size": "30gb"}}}}}}
+
+
+def is_indexed(article: EnrichedArticle) -> bool:
+    """A `same_url` sighting shares its `_id` with the article already indexed: indexing it
+    would overwrite that article's own verdict (a replay would call itself its duplicate)."""
+    return article.dup_kind != "same_url"
+
+
+def es_action(article: EnrichedArticle, alias: str) -> JsonDict:
+    """One bulk `index` action: _id = article_id, so a redelivered record overwrites.
+
+    External versioning (`version` from dedup: 2 for the first update of a URL, ...) keeps the
+    newest text: a replay of the same version overwrites, an older one is refused with 409.
+    """
+    return {
+        "_op_type": "index",
+        "_index": alias,
+        "_id": article.article_id,
+        "_version": article.version,
+        "_version_type": "external_gte",
+        "_source": article.model_dump(mode="json"),
+    }
+
+
+def parse_since(value: str, now: datetime) -> datetime:
+    """'90m', '12h', '7d', '2w' -> the instant that long before now."""
+    match = SINCE_RE.match(value.strip())
+    if not match:
+        raise ValueError(f"expected a duration like 90m, 12h, 7d or 2w, got {value!r}")
+    amount, unit = int(match.group(1)), SINCE_UNITS[match.group(2)]
+    return now - timedelta(**{unit: amount})
+
+
+def search_body(query: str, *, since: datetime | None = None, source: str | None = None,
+                language: str | None = None, limit: int = 10,
+                english_fields: bool = False) -> JsonDict:
+    fields = ["title^3", "description^2", "text", "authors.text"]
+    if english_fields:
+        fields += ["title.en^2", "text.en"]
+    filters: list[JsonDict] = []
+    if since is not None:
+        filters.append({"range": {"published_at": {"gte": since.isoformat()}}})
+    if source:
+        filters.append({"term": {"source_domain": source.lower().removeprefix("www.")}})
+    if language:
+        filters.append({"term": {"language": language.lower()}})
+    return {
+        "size": limit,
+        "query": {"bool": {
+            "must": [{"multi_match": {"query": query, "fields": fields,
+                                      "type": "best_fields", "operator": "and"}}],
+            "filter": filters,
+        }},
+        "highlight": {
+            "fields": {"text": {"fragment_size": 160, "number_of_fragments": 1},
+                       "title": {"number_of_fragments": 0}},
+        },
+        "_source": ["article_id", "title", "url", "source_domain", "published_at",
+                    "language", "word_count"],
+    }

@@ -1,0 +1,66 @@
+"""`newsflow search` (adapter): run a search body from documents.py and shape the hits."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+from elasticsearch import ConnectionError as ESConnectionError
+from elasticsearch import Elasticsearch, NotFoundError
+
+from pipeline.index.documents import parse_since, search_body
+from pipeline.errors import SinkUnavailable
+from pipeline.settings import ElasticsearchSettings
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    article_id: str
+    title: str | None
+    url: str
+    source_domain: str
+    published_at: str | None
+    language: str | None
+    score: float
+    snippet: str  # highlighted with <em>…</em>
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _has_english_fields(client: Elasticsearch, alias: str) -> bool:
+    mapping = client.indices.get_field_mapping(index=alias, fields="text.en")
+    return any(index.get("mappings") for index in mapping.body.values())
+
+
+def search_articles(es: ElasticsearchSettings, query: str, *, since: str | None = None,
+                    source: str | None = None, language: str | None = None,
+                    limit: int = 10) -> list[SearchHit]:
+    client = Elasticsearch(es.url, request_timeout=es.request_timeout_s)
+    try:
+        body = search_body(
+            query,
+            since=parse_since(since, datetime.now(UTC)) if since else None,
+            source=source, language=language, limit=limit,
+            english_fields=_has_english_fields(client, es.index_alias),
+        )
+        response = client.search(index=es.index_alias, body=body)
+    except ESConnectionError as err:
+        raise SinkUnavailable(
+            f"Elasticsearch is not reachable at {es.url}. Start the local stack with "
+            "`newsflow stack up`, or point NEWSFLOW_ES__URL at your cluster.",
+            target=es.url, reason="es-unreachable") from err
+    except NotFoundError:
+        return []  # nothing indexed yet: the alias doesn't exist
+    finally:
+        client.close()
+    hits = []
+    for hit in response["hits"]["hits"]:
+        src = hit["_source"]
+        highlight = hit.get("highlight", {})
+        snippet = (highlight.get("text") or highlight.get("title") or [""])[0]
+        hits.append(SearchHit(
+            article_id=src["article_id"], title=src.get("title"), url=src["url"],
+            source_domain=src["source_domain"], published_at=src.get("published_at"),
+            language=src.get("language"), score=float(hit["_score"] or 0.0), snippet=snippet))
+    return hits

@@ -1,0 +1,113 @@
+"""Faust agents: one thin loop per stage around a pure core function.
+
+    articles --enrich_articles--> dedup (1 partition) --dedup_articles--> enriched (+ unique)
+
+A record that can't be processed is dead-lettered with its reason and the loop goes on: an
+agent that raises would be crashed by Faust and its partition would silently stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+
+import structlog
+from faust.types import EventT, StreamT
+
+from pipeline import telemetry
+from pipeline.worker.app import PipelineApp
+from pipeline.dedup.verdict import DEDUP_PARTITION_KEY, dedup_input, dedup_verdict, is_first_copy, with_verdict
+from pipeline.options import DedupOptions
+from pipeline.dedup.state import EncodedStateView
+from pipeline.worker.dedup_store import UpdateLogStore
+from pipeline.options import EnrichOptions
+from pipeline.worker.enrich_pool import enrich_payload, start_pool
+from pipeline.enrich.enrichment import enrich_article, load_models
+from pipeline.errors import RejectedRecord
+from pipeline.records import DeadLetter, EnrichedArticle, ExtractedArticle, decode
+
+logger = structlog.get_logger("newsflow.worker")
+EXPIRY_CHUNK = 256  # expired dedup keys deleted per event: expiry keeps pace, never stalls
+
+
+async def _park(pipeline: PipelineApp, event: EventT[bytes], stage: str, err: Exception) -> None:
+    """Dead-letter the event: RejectedRecord with its reason, anything else as a bug."""
+    message = event.message
+    if isinstance(err, RejectedRecord):
+        reason, detail = err.reason, str(err)
+        logger.warning("article_dead_lettered", stage=stage, reason=reason, error=detail)
+    else:
+        reason, detail = f"bug:{type(err).__name__}", traceback.format_exc(limit=5)
+        logger.error("article_dead_lettered", stage=stage, reason=reason, error=detail)
+    value = event.value if isinstance(event.value, bytes) else str(event.value).encode()
+    key = message.key.decode("utf-8", "replace") if isinstance(message.key, bytes) else None
+    letter = DeadLetter(stage=stage, reason=reason, error=detail, source_topic=message.topic,
+                        partition=message.partition, offset=message.offset, key=key,
+                        payload=value.decode("utf-8", "replace"), failed_at=datetime.now(UTC))
+    await pipeline.dead_letter.send(key=message.key, value=letter.model_dump_json().encode())
+    telemetry.count(stage, reason)
+
+
+def register_agents(pipeline: PipelineApp, enrich_opts: EnrichOptions,
+                    dedup_opts: DedupOptions, data_dir: Path) -> None:
+    # Models load once per process, before any event: here, or in each pool process.
+    pool = start_pool(enrich_opts, enrich_opts.processes) if enrich_opts.processes else None
+    models = None if pool else load_models(enrich_opts)
+    store = UpdateLogStore(pipeline.dedup_log, data_dir / "dedup-index",
+                           bucket_hours=dedup_opts.bucket_hours,
+                           expiry_hours=dedup_opts.expiry_hours)
+    state = EncodedStateView(store)
+
+    # mode types receivers with mypy_extensions argument kinds that no plain `def` matches.
+    @pipeline.app.on_partitions_revoked.connect  # type: ignore[arg-type]
+    async def forget_dedup_index(app: object, *args: object, **kwargs: object) -> None:
+        # Another worker may own the log next; at the next event the index is rebuilt from it.
+        store.close()
+
+    # With a pool, one agent instance per pool process keeps every process busy; enrichment
+    # is stateless, so the order across instances does not matter.
+    @pipeline.app.agent(pipeline.articles, name="enrich_articles",
+                        concurrency=max(1, enrich_opts.processes))
+    async def enrich_articles(stream: StreamT[bytes]) -> None:
+        loop = asyncio.get_running_loop()
+        async for event in stream.events():
+            msg = event.message
+            try:
+                article = decode(ExtractedArticle, event.value, topic=msg.topic,
+                                 partition=msg.partition, offset=msg.offset)
+                if pool is None:
+                    payload = enrich_article(article, models, now=datetime.now(UTC)  # type: ignore[arg-type]
+                                             ).model_dump_json().encode()
+                else:
+                    payload = await loop.run_in_executor(pool, enrich_payload, event.value)
+            except Exception as err:  # noqa: BLE001 - parked with its reason, never dropped
+                await _park(pipeline, event, "enrich", err)
+                continue
+            await pipeline.dedup.send(key=DEDUP_PARTITION_KEY, value=payload)
+            telemetry.count("enrich", "ok")
+
+    # concurrency=1: the agent reads and writes its tables; more would race on them.
+    @pipeline.app.agent(pipeline.dedup, name="dedup_articles", concurrency=1)
+    async def dedup_articles(stream: StreamT[bytes]) -> None:
+        async for event in stream.events():
+            msg, now = event.message, datetime.now(UTC)
+            try:
+                article = decode(EnrichedArticle, event.value, topic=msg.topic,
+                                 partition=msg.partition, offset=msg.offset)
+                verdict, update = dedup_verdict(dedup_input(article), state, dedup_opts, now=now)
+            except Exception as err:  # noqa: BLE001 - parked with its reason, never dropped
+                await _park(pipeline, event, "dedup", err)
+                continue
+            store.apply(update)
+            store.expire(now.timestamp(), limit=EXPIRY_CHUNK)
+            final = with_verdict(article, verdict)
+            key, payload = final.article_id.encode(), final.model_dump_json().encode()
+            await pipeline.enriched.send(key=key, value=payload)
+            if is_first_copy(verdict):
+                await pipeline.unique.send(key=key, value=payload)
+            telemetry.count("dedup", verdict.dup_kind)
+            logger.info("article_deduplicated", article_id=final.article_id,
+                        dup_kind=verdict.dup_kind, duplicate_of=verdict.duplicate_of,
+                        version=verdict.version, cluster_id=verdict.cluster_id)

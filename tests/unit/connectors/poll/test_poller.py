@@ -1,0 +1,327 @@
+"""The poller against the hostile local server: bad feeds and pages never stop it or lose data.
+
+Each test polls `LiveFeed`s as the poll loop keeps them (state and seen-set carried from one
+poll to the next); `ListSink` is the ArticleSink contract, not a Kafka mock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from connectors.feeds.parsing import FeedSubscription, parse_feed
+from connectors.fetch.fetching import Fetcher, make_client
+from connectors.poll.poller import LiveFeed, Poller
+from pipeline.records import DeadLetter, ExtractedArticle
+from pipeline.settings import FetchSettings, PollerSettings
+from tests.hostile_server import HostileServer, rss, send
+
+
+class ListSink:
+    """An ArticleSink that keeps what it is given."""
+
+    def __init__(self) -> None:
+        self.articles: list[ExtractedArticle] = []
+        self.letters: list[DeadLetter] = []
+
+    async def publish(self, article: ExtractedArticle) -> None:
+        self.articles.append(article)
+
+    async def dead_letter(self, letter: DeadLetter) -> None:
+        self.letters.append(letter)
+
+
+class Owner:
+    """One LiveFeed per URL, carried across polls as the poll loop does."""
+
+    def __init__(self, poller: Poller, sink: ListSink) -> None:
+        self.poller, self.sink = poller, sink
+        self.feeds: dict[str, LiveFeed] = {}
+
+    def feed(self, url: str, **sub: object) -> LiveFeed:
+        if url not in self.feeds:
+            self.feeds[url] = LiveFeed.resume(url, FeedSubscription(url=url, **sub), None)  # type: ignore[arg-type]
+        return self.feeds[url]
+
+    async def poll(self, url: str):  # type: ignore[no-untyped-def]
+        return await self.poller.poll_feed(self.feed(url))
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[HostileServer]:
+    hostile = HostileServer().start()
+    hostile.add_pages("/a/", 60)
+    yield hostile
+    hostile.close()
+
+
+def poller_opts(**changes: object) -> PollerSettings:
+    base: dict[str, object] = dict(max_entries_per_poll=25, jitter=0, min_interval_s=60,
+                                   failure_ceiling_s=3600, validator_probe_every=3)
+    base.update(changes)
+    return PollerSettings(**base)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def owner() -> AsyncIterator[Owner]:
+    fetch = FetchSettings(allowed_networks=("127.0.0.0/8",), per_host_min_delay_s=0,
+                          total_timeout_s=3, read_timeout_s=3, max_bytes=4_000_000)
+    sink = ListSink()
+    async with make_client(fetch) as client:
+        yield Owner(Poller(sink, Fetcher(client, fetch), poller_opts(), owner="t"), sink)
+
+
+def serve_feed(server: HostileServer, path: str, links: list[str], **headers: str) -> str:
+    body = rss([(f"Entry {i}", link) for i, link in enumerate(links)])
+    server.routes[path] = lambda h: send(h, 200, body, "application/rss+xml", headers)
+    return server.url(path)
+
+
+async def test_bad_pages_are_dead_lettered_and_good_ones_in_the_same_feed_kept(
+        owner: Owner, server: HostileServer) -> None:
+    links = [server.url(x) for x in ("/a/1", "/gone", "/loop/a", "/bomb", "/pdf", "/a/2")]
+    result = await owner.poll(serve_feed(server, "/mixed.xml", links))
+    assert result.outcome == "ok"
+    assert sorted(a.url for a in owner.sink.articles) == [server.url("/a/1"), server.url("/a/2")]
+    assert sorted(d.reason for d in owner.sink.letters) == [
+        "http-410", "not-html", "page-too-large", "redirect-loop"]
+    assert all(d.stage == "poll" and d.payload for d in owner.sink.letters)
+
+
+async def test_transient_failures_are_retried_next_poll_not_lost(
+        owner: Owner, server: HostileServer) -> None:
+    server.routes["/flaky"] = server.routes["/error"]
+    url = serve_feed(server, "/flaky.xml", [server.url("/a/3"), server.url("/flaky")])
+    first = await owner.poll(url)
+    assert (first.published, first.retry_later) == (1, 1)
+    server.routes["/flaky"] = server.routes["/a/4"]  # the page recovers
+    second = await owner.poll(url)
+    assert (second.new_entries, second.published) == (1, 1)
+    assert [a.url for a in owner.sink.articles] == [server.url("/a/3"), server.url("/flaky")]
+
+
+async def test_second_poll_emits_nothing_and_duplicates_across_feeds_once(
+        owner: Owner, server: HostileServer) -> None:
+    shared = [server.url("/a/5"), server.url("/a/6")]
+    one = serve_feed(server, "/one.xml", shared)
+    await owner.poll(one)
+    two = await owner.poll(serve_feed(server, "/two.xml", [*shared, server.url("/a/7")]))
+    assert (two.new_entries, two.duplicates, two.published) == (3, 2, 1)
+    assert (await owner.poll(one)).outcome == "not-modified"  # same bytes as last time
+    assert sorted(a.url for a in owner.sink.articles) == [server.url(f"/a/{i}") for i in (5, 6, 7)]
+
+
+async def test_a_restarted_owner_resumes_from_the_saved_state(
+        owner: Owner, server: HostileServer) -> None:
+    url = serve_feed(server, "/resume.xml", [server.url("/a/8"), server.url("/a/9")])
+    await owner.poll(url)
+    saved = owner.feeds[url].snapshot()
+    # A new process (or another worker): same state, new Poller, a changed body.
+    url = serve_feed(server, "/resume.xml", [server.url(f"/a/{i}") for i in (8, 9, 10)])
+    owner.feeds[url] = LiveFeed.resume(url, FeedSubscription(url=url), saved)
+    result = await owner.poll(url)
+    assert (result.new_entries, result.published) == (1, 1)
+    assert [a.url for a in owner.sink.articles][-1] == server.url("/a/10")
+    assert len(owner.sink.articles) == 3
+
+
+async def test_large_feed_is_worked_through_in_capped_polls_without_loss(
+        owner: Owner, server: HostileServer) -> None:
+    url = serve_feed(server, "/big.xml", [server.url(f"/a/{i}") for i in range(10, 60)])
+    counts = [(await owner.poll(url)).published for _ in range(3)]
+    assert counts == [25, 25, 0]
+    assert len({a.url for a in owner.sink.articles}) == 50
+
+
+async def test_twenty_thousand_entry_feed_is_worked_through_without_repeats(
+        owner: Owner, server: HostileServer) -> None:
+    url = serve_feed(server, "/huge-feed.xml", [server.url(f"/nope/{i}") for i in range(20_000)])
+    first, second = [await owner.poll(url) for _ in range(2)]
+    assert (first.outcome, first.new_entries, first.dead_lettered) == ("ok", 25, 25)
+    assert (second.new_entries, second.dead_lettered) == (25, 25)  # the next 25, not the same
+    assert len({d.key for d in owner.sink.letters}) == 50
+    live = owner.feeds[url]
+    assert live.state.body_hash is None  # incomplete: the next poll reads it again
+    assert len(live.seen) == 50 and len(live.snapshot().model_dump_json()) < 10_000
+
+
+@pytest.mark.parametrize(("path", "reason"), [
+    ("/html-not-feed", "feed-not-a-feed"),
+    ("/error", "http-500"),
+    ("/busy", "http-429"),
+    ("/slow", "timeout"),
+    ("/huge", "page-too-large"),
+    ("/bomb", "page-too-large"),
+    ("/loop/a", "redirect-loop"),
+])
+async def test_broken_feeds_are_counted_and_rescheduled_not_raised(
+        owner: Owner, server: HostileServer, path: str, reason: str) -> None:
+    before = datetime.now(UTC)
+    result = await owner.poll(server.url(path))
+    state = owner.feeds[server.url(path)].state
+    assert result.outcome == reason and owner.sink.articles == []
+    assert (state.consecutive_failures, state.issues, state.health) == (1, {reason: 1}, "degraded")
+    assert state.next_poll_at is not None and state.next_poll_at > before
+
+
+async def test_retry_after_on_429_delays_the_next_poll(owner: Owner, server: HostileServer) -> None:
+    before = datetime.now(UTC)
+    await owner.poll(server.url("/busy"))  # Retry-After: 120
+    assert owner.feeds[server.url("/busy")].state.next_poll_at >= before + timedelta(seconds=120)
+
+
+async def test_a_feed_failing_forever_backs_off_to_the_ceiling_and_stays_scheduled(
+        owner: Owner, server: HostileServer) -> None:
+    url = server.url("/error")
+    gaps = []
+    for _ in range(10):
+        before = datetime.now(UTC)
+        await owner.poll(url)
+        state = owner.feeds[url].state
+        assert state.next_poll_at is not None
+        gaps.append(round((state.next_poll_at - before).total_seconds() / 60))
+    # minutes: never more often than the feed's normal 5 min, doubling from the 1 min minimum,
+    # then retried at the 1 h ceiling for ever
+    assert gaps == [5, 5, 5, 8, 16, 32, 60, 60, 60, 60]
+    assert (state.health, state.consecutive_failures) == ("unhealthy", 10)
+
+
+async def test_closed_port_is_a_network_error_and_other_feeds_go_on(
+        owner: Owner, server: HostileServer) -> None:
+    url = serve_feed(server, "/fine.xml", [server.url("/a/11")])
+    outcomes = [(await owner.poll(u)).outcome for u in ("http://127.0.0.1:1/rss", url)]
+    assert outcomes == ["network-error", "ok"]
+    assert [a.url for a in owner.sink.articles] == [server.url("/a/11")]
+
+
+async def test_odd_feeds_keep_every_valid_entry_and_count_the_rest(
+        owner: Owner, server: HostileServer) -> None:
+    future = (datetime.now(UTC) + timedelta(days=400)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    body = (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Odd</title>'
+            f"<item><title>No link</title><guid isPermaLink='false'>x-1</guid></item>"
+            f"<item><title>Future</title><link>{server.url('/a/12')}</link>"
+            f"<pubDate>{future}</pubDate></item>"
+            f"<item><title>Epoch</title><link>{server.url('/a/13')}</link>"
+            f"<pubDate>Thu, 01 Jan 1970 00:00:00 GMT</pubDate></item>"
+            f"<item><title>Caf\xe9 \xff unclosed <b></title><link>{server.url('/a/14')}</link>"
+            f"</item></channel></rss>").encode("latin-1")
+    server.routes["/odd.xml"] = lambda h: send(h, 200, body, "application/rss+xml; charset=utf-8")
+    result = await owner.poll(server.url("/odd.xml"))
+    assert (result.outcome, result.published) == ("ok", 3)
+    issues = owner.feeds[server.url("/odd.xml")].state.issues
+    assert issues["entry-without-link"] == 1 and issues["malformed-feed"] == 1
+    assert issues["date-in-future"] >= 1 and issues["date-too-old"] >= 1
+    assert {a.published_at for a in owner.sink.articles if a.url.endswith(("/12", "/13"))} \
+        <= {None} | {a.published_at for a in owner.sink.articles if a.date_source != "feed"}
+
+
+async def test_json_feed_and_news_sitemap_are_polled(owner: Owner, server: HostileServer) -> None:
+    json_feed = ('{"version": "https://jsonfeed.org/version/1.1", "items": [{"id": "1", "url": "'
+                 + server.url("/a/15") + '"}]}').encode()
+    server.routes["/feed.json"] = lambda h: send(h, 200, json_feed, "application/feed+json")
+    sitemap = (b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:news='
+               b'"http://www.google.com/schemas/sitemap-news/0.9"><url><loc>'
+               + server.url("/a/16").encode() + b"</loc><news:news><news:title>T</news:title>"
+               b"</news:news></url></urlset>")
+    server.routes["/news.xml"] = lambda h: send(h, 200, sitemap, "application/xml")
+    for path in ("/feed.json", "/news.xml"):
+        assert (await owner.poll(server.url(path))).published == 1
+    assert [a.url for a in owner.sink.articles] == [server.url("/a/15"), server.url("/a/16")]
+
+
+async def test_conditional_get_and_lying_validators_are_learned(
+        owner: Owner, server: HostileServer) -> None:
+    """A server whose ETag never changes answers 304 even after a new entry: the periodic
+    unconditional probe catches it, and from then on the body hash alone decides."""
+    items = [server.url("/a/17")]
+    seen_headers: list[str | None] = []
+
+    def stubborn(h):  # type: ignore[no-untyped-def]
+        seen_headers.append(h.headers.get("If-None-Match"))
+        if h.headers.get("If-None-Match") == '"forever"':
+            return send(h, 304, b"", "application/rss+xml", {"ETag": '"forever"'})
+        body = rss([(f"E{i}", link) for i, link in enumerate(items)])
+        return send(h, 200, body, "application/rss+xml", {"ETag": '"forever"'})
+
+    server.routes["/stubborn.xml"] = stubborn
+    url = server.url("/stubborn.xml")
+    first = await owner.poll(url)
+    items.append(server.url("/a/18"))  # published, but the ETag stays
+    outcomes = [first.outcome] + [(await owner.poll(url)).outcome for _ in range(3)]
+    assert outcomes == ["ok", "not-modified", "ok", "not-modified"]
+    assert seen_headers == [None, '"forever"', None, None]  # probe, then never trusted again
+    state = owner.feeds[url].state
+    assert not state.validators_trusted and state.issues == {"validators-untrusted": 1}
+    assert [a.url for a in owner.sink.articles] == items
+
+
+async def test_permanent_redirect_moves_the_feed_temporary_does_not(
+        owner: Owner, server: HostileServer) -> None:
+    target = serve_feed(server, "/new-home.xml", [server.url("/a/19")])
+    server.routes["/old-home.xml"] = lambda h: send(h, 301, b"", "text/plain",
+                                                    {"Location": "/new-home.xml"})
+    server.routes["/elsewhere.xml"] = lambda h: send(h, 302, b"", "text/plain",
+                                                     {"Location": "/new-home.xml"})
+    moved = await owner.poll(server.url("/old-home.xml"))
+    assert moved.moved_to == target and owner.feeds[server.url("/old-home.xml")].state.url == target
+    temporary = await owner.poll(server.url("/elsewhere.xml"))
+    assert temporary.moved_to is None
+    assert owner.feeds[server.url("/elsewhere.xml")].state.url == server.url("/elsewhere.xml")
+
+
+def test_twenty_thousand_entry_feed_parses() -> None:
+    body = rss([(f"Entry {i}", f"https://big.example/{i}") for i in range(20_000)])
+    assert len(parse_feed(body, "https://big.example/rss").entries) == 20_000
+
+
+async def test_unresolvable_feed_host_is_a_counted_failure_not_a_crash() -> None:
+    from tests.unit.connectors.fetch.test_fetching import no_such_name
+
+    fetch = FetchSettings(per_host_min_delay_s=0, total_timeout_s=3)
+    sink = ListSink()
+    async with make_client(fetch) as client:
+        fetcher = Fetcher(client, fetch, getaddrinfo=no_such_name)
+        dns_owner = Owner(Poller(sink, fetcher, poller_opts(), owner="t"), sink)
+        result = await dns_owner.poll("http://no-such-host.invalid/rss")
+    assert result.outcome == "dns-error"
+    assert sink.articles == [] and sink.letters == []
+
+
+async def test_chrome_repeated_across_a_domain_is_learned_and_stripped(
+        server: HostileServer, tmp_path: Path) -> None:
+    from connectors.extract.boilerplate import BlockStore, BoilerplateOptions
+
+    promo = "The Gazette covers the twelve parishes of the lower Tessel valley every weekday."
+    topics = ["tram", "ferry", "market", "bridge", "library", "museum"]
+    for i, topic in enumerate(topics):
+        body = "".join(f"<p>The {topic} {word} was discussed at length by the committee on "
+                       f"{day}, and residents raised their concerns about the {topic}.</p>"
+                       for word, day in (("plan", "Monday"), ("budget", "Tuesday")))
+        html = f"<html><body><article><h1>{topic}</h1>{body}<p>{promo}</p></article></body></html>"
+        server.routes[f"/d/{i}"] = lambda h, html=html: send(h, 200, html.encode(), "text/html")
+    fetch = FetchSettings(allowed_networks=("127.0.0.0/8",), per_host_min_delay_s=0)
+    sink = ListSink()
+    blocks = BlockStore(tmp_path / "blocks.sqlite", BoilerplateOptions(min_pages=2))
+    async with make_client(fetch) as client:
+        learning = Owner(Poller(sink, Fetcher(client, fetch), poller_opts(), owner="t",
+                                blocks=blocks), sink)
+        for i in range(len(topics)):  # one feed per page: learning happens page by page
+            await learning.poll(serve_feed(server, f"/dfeed{i}.xml", [server.url(f"/d/{i}")]))
+    with_promo = [promo in a.text for a in sink.articles]
+    assert with_promo == [True, True, True, False, False, False]
+    assert all("committee" in a.text for a in sink.articles)
+
+
+async def test_extraction_over_its_time_budget_is_dead_lettered_and_the_feed_goes_on(
+        server: HostileServer) -> None:
+    fetch = FetchSettings(allowed_networks=("127.0.0.0/8",), per_host_min_delay_s=0)
+    sink = ListSink()
+    async with make_client(fetch) as client:
+        hasty = Owner(Poller(sink, Fetcher(client, fetch),
+                             poller_opts(extract_timeout_s=0.000001), owner="t"), sink)
+        result = await hasty.poll(serve_feed(server, "/budget.xml", [server.url("/a/40")]))
+    assert result.outcome == "ok"
+    assert [d.reason for d in sink.letters] == ["extraction-timeout"]

@@ -1,0 +1,58 @@
+import gzip
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+from typer.testing import CliRunner
+
+from pipeline.cli.enrich import enrich_command, is_html, read_article
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+TEXT = ("Turkey sends troops to Idlib\n\nTurkey sent reinforcements to Idlib on Tuesday, the "
+        "Syrian Observatory for Human Rights said. President Recep Tayyip Erdogan warned of a "
+        "humanitarian disaster.\n")
+HTML = ("<html><head><title>Tram line approved</title></head><body><article><h1>Tram line "
+        "approved</h1>" + "<p>The city council of Leeds voted on Tuesday to approve the new tram "
+        "line through the harbour district, after a long debate about its cost.</p>" * 4
+        + "</article></body></html>")
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    app.command("enrich")(enrich_command)
+    app.command("noop")(lambda: None)  # two commands, so "enrich" stays a subcommand
+    return app
+
+
+def test_plain_text_file_first_line_is_the_title(tmp_path: Path) -> None:
+    path = tmp_path / "story.txt"
+    path.write_text(TEXT, encoding="utf-8")
+    article = read_article(str(path), NOW)
+    assert article.title == "Turkey sends troops to Idlib"
+    assert article.text.startswith("Turkey sent reinforcements")
+    assert article.extraction.extractor == "plain-text"
+
+
+def test_gzipped_html_goes_through_extraction(tmp_path: Path) -> None:
+    path = tmp_path / "page.html.gz"
+    path.write_bytes(gzip.compress(HTML.encode()))
+    assert is_html(HTML) and not is_html(TEXT)
+    article = read_article(str(path), NOW)
+    assert "Leeds" in article.text and article.url.startswith("file://")
+
+
+def test_enrich_command_prints_json(tmp_path: Path) -> None:
+    path = tmp_path / "story.txt"
+    path.write_text(TEXT, encoding="utf-8")
+    result = CliRunner().invoke(_app(), ["enrich", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    enriched = json.loads(result.output)
+    assert "Recep Tayyip Erdogan" in enriched["people"]
+    assert "Idlib" in enriched["place_names"]
+
+
+def test_enrich_command_reports_a_missing_target() -> None:
+    result = CliRunner().invoke(_app(), ["enrich", "/no/such/file.txt"])
+    assert result.exit_code == 1
+    assert "no such file" in result.output

@@ -1,0 +1,62 @@
+import pytest
+
+from pipeline.enrich.places import Gazetteer, PlaceCandidate, load_gazetteer, name_key, resolve_places
+
+
+@pytest.fixture(scope="module")
+def gazetteer() -> Gazetteer:
+    return load_gazetteer()
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("Jisr al-Shugur", "Jisr Al-Shughour"), ("Deir Ezzor", "Deir ez-Zor"), ("Saraqeb", "Sarakeb"),
+    ("Ḩamāh", "Hamah"), ("Łódź", "Lodz")])
+def test_name_key_folds_spelling_variants(a: str, b: str) -> None:
+    assert name_key(a) == name_key(b) != ""
+
+
+def test_name_key_skips_other_scripts() -> None:
+    assert name_key("Москва") == ""
+
+
+def _resolve(gazetteer: Gazetteer, *cands: PlaceCandidate) -> dict[str, tuple[str | None, str]]:
+    resolution = resolve_places(list(cands), gazetteer)
+    return {p.mentioned_as: (p.country_code, p.name) for p in resolution.places}
+
+
+def test_article_geography_settles_ambiguous_names(gazetteer: Gazetteer) -> None:
+    found = _resolve(gazetteer, PlaceCandidate("Syria", 3, True), PlaceCandidate("Idlib", 2, True),
+                     PlaceCandidate("Damascus", 1, True), PlaceCandidate("Moscow", 1, True))
+    assert found["Idlib"][0] == "SY" and found["Damascus"][0] == "SY"
+    assert found["Moscow"] == ("RU", "Moscow")  # not Moscow, Idaho
+
+
+def test_names_ner_mistyped_become_places_only_in_context(gazetteer: Gazetteer) -> None:
+    in_syria = _resolve(gazetteer, PlaceCandidate("Syria", 3, True),
+                        PlaceCandidate("Albu Kamal", 1, False))
+    assert in_syria["Albu Kamal"][0] == "SY"
+    assert "Albu Kamal" not in _resolve(gazetteer, PlaceCandidate("Albu Kamal", 1, False))
+    assert "Hurriyet" not in _resolve(gazetteer, PlaceCandidate("Turkey", 2, True),
+                                      PlaceCandidate("Hurriyet", 2, False))
+
+
+def test_a_place_cue_admits_big_cities(gazetteer: Gazetteer) -> None:
+    assert "Copenhagen" not in _resolve(gazetteer, PlaceCandidate("Copenhagen", 1, False))
+    assert _resolve(gazetteer, PlaceCandidate("Copenhagen", 1, False, place_cue=True))[
+        "Copenhagen"][0] == "DK"
+
+
+def test_countries_and_spellings_merge(gazetteer: Gazetteer) -> None:
+    resolution = resolve_places([PlaceCandidate("Britain", 1, True), PlaceCandidate("UK", 2, True),
+                                 PlaceCandidate("Saraqib", 1, True),
+                                 PlaceCandidate("Saraqeb", 2, True)], gazetteer)
+    assert resolution.countries == ("GB", "SY")
+    by_name = {p.name: p for p in resolution.places}
+    assert by_name["United Kingdom"].mentions == 3 and by_name["United Kingdom"].location is None
+    assert by_name["Saraqib"].mentions == 3 and by_name["Saraqib"].admin1_code == "SY.12"
+
+
+def test_bigger_minimum_population_drops_small_towns() -> None:
+    small = load_gazetteer(15000)
+    assert small.candidates("Saraqib")  # 34k inhabitants
+    assert not small.candidates("Zoravan")  # 1,725: only in the full gazetteer
