@@ -26,9 +26,9 @@ from bench.stack_runs import cpu_seconds, produce, run_and_report
 from bench.worker_scaling import articles, run_env
 from pipeline.dedup.verdict import DEDUP_PARTITION_KEY
 from pipeline.kafka import ensure_topics
-from pipeline.stack.workers import WorkerGroup
 from pipeline.records import EnrichedArticle
 from pipeline.settings import Settings, load_settings
+from pipeline.stack.workers import WorkerGroup
 
 
 def enriched_payloads(n: int) -> list[bytes]:

@@ -33,7 +33,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.dedup_corpus import BASE_TIME, Doc, load_pages, make_corpus
-from pipeline.dedup.verdict import DedupInput, DedupOptions, dedup_verdict, verdict_for_features
 from pipeline.dedup.state import (
     ContentEntry,
     DedupUpdate,
@@ -46,6 +45,7 @@ from pipeline.dedup.state import (
     live_buckets,
 )
 from pipeline.dedup.text import band_keys, text_features
+from pipeline.dedup.verdict import DedupInput, DedupOptions, dedup_verdict, verdict_for_features
 
 NOW = BASE_TIME + timedelta(days=3)
 # Same-story pairs among the dev-split pages (read by hand): URL fragments.

@@ -26,9 +26,9 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from connectors.extract.cleaning import CleanOptions
-from connectors.extract.extraction import ExtractOptions, extract_article
+from connectors.extract.extraction import extract_article
 from pipeline.errors import ExtractionEmpty
+from pipeline.options import CleanOptions, ExtractOptions
 from pipeline.records import FetchedPage
 
 BENCH_NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)  # fixed, so runs are reproducible

@@ -23,9 +23,9 @@ from bench.dedup_agent_bench import enriched_payloads
 from bench.stack_runs import cpu_seconds, produce, run_and_report
 from bench.worker_scaling import run_env
 from pipeline.kafka import ensure_topics
-from pipeline.stack.workers import WorkerGroup
 from pipeline.records import EnrichedArticle
 from pipeline.settings import Settings, load_settings
+from pipeline.stack.workers import WorkerGroup
 
 
 def time_indexing(settings: Settings, n: int, group: WorkerGroup,

@@ -29,17 +29,23 @@ import multiprocessing
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
-from connectors.feeds.parsing import FeedSubscription, canonical_url, entry_identity
+from connectors.feeds.parsing import entry_identity
 from connectors.feeds.state import FeedState, SeenIds, seen_id
+from connectors.feeds.subscriptions import FeedSubscription
 from connectors.fetch.fetching import Fetcher, fetch_page, make_client
 from connectors.poll.loop import PollLoop
 from connectors.poll.poller import Poller
-from pipeline.records import DeadLetter, ExtractedArticle, FeedEntry
-from pipeline.settings import PROJECT_ROOT, FetchSettings, PollerSettings
+from connectors.poll.registry import Registry
+from pipeline.identity import canonical_url
+from pipeline.records import FeedEntry
+from pipeline.settings import PROJECT_ROOT, FetchSettings, PollerSettings, TopicSettings
+
+TOPICS = TopicSettings()
 
 CORPUS = PROJECT_ROOT.parent / "shared" / "bench" / "extraction" / "html"
 ENTRIES_PER_FEED = 20
@@ -129,23 +135,13 @@ def _serve(port: int, feeds: int, ready: multiprocessing.synchronize.Event) -> N
 
 # -- the poller side --------------------------------------------------------------------------
 class CountingSink:
+    """The RecordSink contract, counting: this measures the poller, not the broker."""
+
     def __init__(self) -> None:
-        self.published = 0
-        self.dead = 0
+        self.sent: Counter[str] = Counter()
 
-    async def publish(self, article: ExtractedArticle) -> None:
-        self.published += 1
-
-    async def dead_letter(self, letter: DeadLetter) -> None:
-        self.dead += 1
-
-
-class MemoryStates:
-    async def save_state(self, state: FeedState) -> None:
-        return None
-
-    async def move_feed(self, key: str, subscription: FeedSubscription) -> None:
-        return None
+    async def send(self, topic: str, key: str | None, value: bytes | None) -> None:
+        self.sent[topic] += 1
 
 
 @dataclass
@@ -187,11 +183,11 @@ async def run(port: int, feeds: int, pages: int, concurrency: int) -> list[Figur
     figures = []
     async with make_client(fetch) as client:
         fetcher = Fetcher(client, fetch)
-        poller = Poller(sink, fetcher, opts, owner="bench")
+        poller = Poller(sink, TOPICS, fetcher, opts, owner="bench")
         for name in ("304", "mixed"):
             if name == "mixed":
                 await client.get(f"{base}/advance")
-            loop = PollLoop(poller, MemoryStates(), opts)
+            loop = PollLoop(poller, Registry(sink, TOPICS), opts)
             for feed in range(feeds):
                 state = _restored_state(base, feed)
                 loop.put(state.key, FeedSubscription(url=state.url), state)
@@ -203,7 +199,7 @@ async def run(port: int, feeds: int, pages: int, concurrency: int) -> list[Figur
                   f"{outcomes.count('not-modified')}, other "
                   f"{len(outcomes) - outcomes.count('ok') - outcomes.count('not-modified')})",
                   flush=True)
-        print(f"articles published in the mixed round: {sink.published}", flush=True)
+        print(f"articles published in the mixed round: {sink.sent[TOPICS.articles]}", flush=True)
 
         entries = [FeedEntry(article_id=f"{i:032x}", feed_url=f"{base}/feed/0.xml",
                              link=f"{base}/page/bench-{i}") for i in range(pages)]

@@ -23,11 +23,11 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer
 
 from bench.stack_runs import produce
-from connectors.feeds.parsing import article_id_for, canonical_url
+from pipeline.identity import article_id_for, canonical_url
 from pipeline.kafka import ensure_topics
-from pipeline.stack.workers import WorkerGroup, settings_env
 from pipeline.records import ExtractedArticle, ExtractionOutcome
 from pipeline.settings import Settings, load_settings
+from pipeline.stack.workers import WorkerGroup, settings_env
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 

@@ -1,16 +1,21 @@
-"""Kafka plumbing shared by the workers (adapter): topic creation, producing, dead letters."""
+"""Kafka plumbing shared by the workers (adapter): topic creation, the producer, the one sink."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Protocol
 
 import structlog
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaConnectionError, KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import (
+    KafkaConnectionError,
+    KafkaError,
+    MessageSizeTooLargeError,
+    TopicAlreadyExistsError,
+)
 
-from pipeline.errors import SinkUnavailable
-from pipeline.records import DeadLetter, ExtractedArticle
+from pipeline.errors import RejectedRecord, SinkUnavailable
 from pipeline.settings import KafkaSettings, TopicSettings
 
 logger = structlog.get_logger("newsflow.kafka")
@@ -61,6 +66,15 @@ def _new_topic(name: str, topics: TopicSettings) -> NewTopic:
     return NewTopic(name, topics.partitions, topics.replication_factor)
 
 
+async def start_client(client: AIOKafkaConsumer | AIOKafkaProducer, kafka: KafkaSettings) -> None:
+    """Start an aiokafka client; a broker that does not answer is a clear, actionable error."""
+    try:
+        await client.start()
+    except KafkaConnectionError as err:
+        await client.stop()
+        raise unreachable(kafka) from err
+
+
 async def start_producer(kafka: KafkaSettings) -> AIOKafkaProducer:
     producer = AIOKafkaProducer(
         bootstrap_servers=kafka.bootstrap_servers,
@@ -69,32 +83,31 @@ async def start_producer(kafka: KafkaSettings) -> AIOKafkaProducer:
         enable_idempotence=True,
         request_timeout_ms=int(kafka.request_timeout_s * 1000),
     )
-    try:
-        await producer.start()
-    except KafkaConnectionError as err:
-        await producer.stop()
-        raise unreachable(kafka) from err
+    await start_client(producer, kafka)
     return producer
 
 
-class KafkaArticleSink:
-    """The poller's sink: articles keyed by article_id, dead letters beside them."""
+class RecordSink(Protocol):
+    """Where every stage outside Faust sends a record: a topic, a key, a value (None: a
+    tombstone). `KafkaSink` is the implementation; tests keep records in memory."""
 
-    def __init__(self, producer: AIOKafkaProducer, topics: TopicSettings) -> None:
+    async def send(self, topic: str, key: str | None, value: bytes | None) -> None: ...
+
+
+class KafkaSink:
+    """A RecordSink over the process's one producer: returns once the broker acknowledged."""
+
+    def __init__(self, producer: AIOKafkaProducer) -> None:
         self._producer = producer
-        self._topics = topics
 
-    async def publish(self, article: ExtractedArticle) -> None:
-        await self._send(self._topics.articles, article.article_id,
-                         article.model_dump_json().encode())
-
-    async def dead_letter(self, letter: DeadLetter) -> None:
-        await self._send(self._topics.dead_letter, letter.key,
-                         letter.model_dump_json().encode())
-
-    async def _send(self, topic: str, key: str | None, value: bytes) -> None:
+    async def send(self, topic: str, key: str | None, value: bytes | None) -> None:
         try:
-            await self._producer.send_and_wait(topic, value,
-                                               key=key.encode() if key else None)
+            await self._producer.send_and_wait(topic, value, key=key.encode() if key else None)
+        except MessageSizeTooLargeError as err:
+            raise RejectedRecord(f"record for {topic} too large ({len(value or b'')} bytes): "
+                                 f"{err}", reason="record-too-large") from err
         except (KafkaError, asyncio.TimeoutError) as err:
             raise SinkUnavailable(f"send to {topic} failed: {err}", target=topic) from err
+
+    async def flush(self) -> None:
+        await self._producer.flush()

@@ -5,7 +5,54 @@ Plain data, kept apart from the stages so reading settings imports no model or l
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class CleanOptions(BaseModel):
+    """Switches for the second-stage cleaner; the defaults are what the extraction benchmark
+    supports (connectors/extract/cleaning.py)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    drop_chrome_lines: bool = True
+    drop_tails: bool = True  # link blocks and end-of-article boxes (see _drop_blocks)
+    drop_glued_story: bool = True
+    strip_footnote_markers: bool = True
+    drop_repeats: bool = True  # the same caption or pull quote printed twice
+    drop_headline: bool = True
+    tail_share: float = 0.35  # a tail heading must sit in the last part of the text
+
+
+class ExtractOptions(BaseModel):
+    """What extraction may do to a page (connectors/extract/extraction.py)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    favor_precision: bool = True  # measured: +0.004 F1 over balanced (bench/RESULTS.md)
+    favor_recall: bool = False
+    include_tables: bool = True
+    include_comments: bool = False  # reader comments are not the article
+    second_opinion: bool = True  # readability-lxml as fallback and edge check (merge_bodies)
+    doubt_below_chars: int = Field(default=2000, ge=0)  # consult readability below this
+    fast: bool = True  # skip trafilatura's own fallbacks: the second opinion replaces them
+    clean: CleanOptions = CleanOptions()
+    max_html_chars: int = Field(default=2_000_000, gt=0)  # parse cost is linear; cap it
+    min_words: int = Field(default=15, ge=0)  # fewer words and no summary: nothing usable
+    min_body_chars: int = Field(default=300, ge=0)  # shorter bodies are flagged too_short
+    teaser_chars: int = Field(default=1200, ge=0)  # a body this short ending in a cue is a teaser
+    now: datetime | None = None  # the clock dates are checked against; None: page.fetched_at
+
+
+class BoilerplateOptions(BaseModel):
+    """Per-domain learned boilerplate (connectors/extract/boilerplate.py)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    min_pages: int = Field(default=3, ge=1)  # seen on more than this many other pages: chrome
+    min_chars: int = Field(default=12, ge=1)  # tiny blocks ("Advertisement") are the cleaner's
+    max_blocks_per_domain: int = Field(default=20_000, ge=100)
 
 
 class EnrichOptions(BaseModel):
@@ -36,8 +83,6 @@ class EnrichOptions(BaseModel):
     summary_min_chars: int = Field(default=150, ge=0)
     summary_max_chars: int = Field(default=400, gt=0)
     words_per_minute: int = Field(default=230, gt=0)
-    future_skew_s: float = Field(default=3600, ge=0)  # dates this far ahead of `now` pass
-    min_year: int = 1990
     # spaCy's matrix products through numpy (1.45x faster NER here) with one BLAS thread:
     # a worker is one core's worth of work, and BLAS threads only contend (bench figures).
     numpy_blas: bool = True

@@ -20,9 +20,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
-from pipeline.options import DedupOptions
-from pipeline.options import EnrichOptions
 from pipeline.errors import ConfigError
+from pipeline.options import BoilerplateOptions, DedupOptions, EnrichOptions, ExtractOptions
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = PROJECT_ROOT / "config"
@@ -192,6 +191,8 @@ class Settings(BaseSettings):
     es: ElasticsearchSettings = ElasticsearchSettings()
     fetch: FetchSettings = FetchSettings()
     poller: PollerSettings = PollerSettings()
+    extract: ExtractOptions = ExtractOptions()
+    boilerplate: BoilerplateOptions = BoilerplateOptions()
     worker: WorkerSettings = WorkerSettings()
     indexer: IndexerSettings = IndexerSettings()
     enrich: EnrichOptions = EnrichOptions()

@@ -22,7 +22,7 @@ FEEDS_BY_HEALTH = Gauge("newsflow_feeds", "Feeds this poller owns, by health.", 
 FEED_FAILURES = Gauge("newsflow_feed_consecutive_failures",
                       "Consecutive failed polls of each owned feed (0 = healthy).", ["feed"])
 BULK_SECONDS = Histogram("newsflow_bulk_seconds", "Elasticsearch bulk request latency.")
-CONSUMER_LAG = Gauge("newsflow_indexer_batch_size", "Records in the last indexer batch.")
+INDEXER_BATCH = Gauge("newsflow_indexer_batch_size", "Records in the last indexer batch.")
 
 
 def serve_metrics(port: int) -> None:

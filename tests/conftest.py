@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.kafka import ensure_topics
-from pipeline.stack.workers import settings_env
 from pipeline.settings import PROJECT_ROOT, Settings, load_settings
+from pipeline.stack.workers import settings_env
 
 SHARED = PROJECT_ROOT.parent / "shared"  # real pages and seeds, beside the project root
 TEST_DATA = PROJECT_ROOT / "tests" / "data"  # our own fixtures (feeds)

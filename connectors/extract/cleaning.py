@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict
+from pipeline.options import CleanOptions
 
 _FLAGS = re.IGNORECASE
 
@@ -130,20 +130,6 @@ _URL = re.compile(r"(https?://|www\.)\S+", _FLAGS)
 _SENTENCE_END = re.compile(r"[.!?…:;\"”’')\]]\s*$")
 _CAP_WORD = re.compile(r"\b[A-Z][\w’'-]+")
 _LIST_ITEM = re.compile(r"^\s*([-*•–]|\d+[.)])\s+")
-
-
-class CleanOptions(BaseModel):
-    """Switches for the cleaner; the defaults are what the extraction benchmark supports."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    drop_chrome_lines: bool = True
-    drop_tails: bool = True  # link blocks and end-of-article boxes (see _drop_blocks)
-    drop_glued_story: bool = True
-    strip_footnote_markers: bool = True
-    drop_repeats: bool = True  # the same caption or pull quote printed twice
-    drop_headline: bool = True
-    tail_share: float = 0.35  # a tail heading must sit in the last part of the text
 
 
 def clean_text(text: str, opts: CleanOptions = CleanOptions(), *,

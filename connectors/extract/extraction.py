@@ -9,24 +9,25 @@ on the dev split (figures in bench/RESULTS.md); what did not help was dropped.
 
 from __future__ import annotations
 
-import copy
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Literal
 from urllib.parse import urlsplit
 
 import lxml.etree
 import lxml.html
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from readability import Document as ReadabilityDocument  # type: ignore[import-untyped]
 from readability.readability import Unparseable  # type: ignore[import-untyped]
 from trafilatura import bare_extraction
 from trafilatura.settings import Document as TrafilaturaDocument
 from trafilatura.settings import Extractor
 
-from connectors.extract.cleaning import CleanOptions, clean_text
+from connectors.extract.cleaning import clean_text
 from connectors.extract.page_meta import modified_at, subtitle
+from pipeline.datetimes import plausible_date, to_utc
 from pipeline.errors import ExtractionEmpty
+from pipeline.identity import source_domain
+from pipeline.options import ExtractOptions
 from pipeline.records import ExtractedArticle, ExtractionOutcome, ExtractionQuality, FetchedPage
 
 DateSource = Literal["feed", "page", "url"]
@@ -50,48 +51,21 @@ _TEASER_RE = re.compile(
 )
 
 
-class ExtractOptions(BaseModel):
-    """What extraction may do to a page; built once (e.g. from Settings), shared read-only."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    favor_precision: bool = True  # measured: +0.004 F1 over balanced (bench/RESULTS.md)
-    favor_recall: bool = False
-    include_tables: bool = True
-    include_comments: bool = False  # reader comments are not the article
-    second_opinion: bool = True  # readability-lxml as fallback and edge check (merge_bodies)
-    doubt_below_chars: int = Field(default=2000, ge=0)  # consult readability below this
-    fast: bool = True  # skip trafilatura's own fallbacks: the second opinion replaces them
-    clean: CleanOptions = CleanOptions()
-    max_html_chars: int = Field(default=2_000_000, gt=0)  # parse cost is linear; cap it
-    min_words: int = Field(default=15, ge=0)  # fewer words and no summary: nothing usable
-    min_body_chars: int = Field(default=300, ge=0)  # shorter bodies are flagged too_short
-    teaser_chars: int = Field(default=1200, ge=0)  # a body this short ending in a cue is a teaser
-    now: datetime | None = None  # date ceiling; None: the page's fetched_at
-    future_slack: timedelta = timedelta(hours=1)  # feeds and sites misreport time zones
-    min_year: int = 1990
-
-    _base: Extractor = PrivateAttr()
-
-    def model_post_init(self, context: object, /) -> None:
-        # deduplicate stays off: its cache is a process global (STYLE.md, section 4).
-        self._base = Extractor(
-            output_format="python", fast=self.fast, precision=self.favor_precision,
-            recall=self.favor_recall, comments=self.include_comments,
-            tables=self.include_tables, dedup=False, with_metadata=True,
-        )
-        self._base.max_file_size = self.max_html_chars + 1
-        self._base.min_file_size = 1
-
-    def trafilatura_options(self, url: str, ceiling: datetime) -> Extractor:
-        """A per-page copy of the base options: the shared one is never mutated."""
-        options = copy.copy(self._base)
-        options.url = options.source = url
-        # An explicit max_date keeps htmldate from reading the clock.
-        options.date_params = {"original_date": True, "extensive_search": False,
-                               "max_date": ceiling.strftime("%Y-%m-%d"),
-                               "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
-        return options
+def _trafilatura_options(opts: ExtractOptions, url: str, now: datetime) -> Extractor:
+    """trafilatura's options for one page, built from ours (~60 µs; nothing shared is mutated)."""
+    # deduplicate stays off: its cache is a process global that returns None for a page met
+    # four times (adbar/trafilatura#778).
+    options = Extractor(
+        output_format="python", fast=opts.fast, precision=opts.favor_precision,
+        recall=opts.favor_recall, comments=opts.include_comments, tables=opts.include_tables,
+        dedup=False, with_metadata=True, url=url, source=url)
+    # An explicit max_date keeps htmldate from reading the clock.
+    options.date_params = {"original_date": True, "extensive_search": False,
+                           "max_date": now.strftime("%Y-%m-%d"),
+                           "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
+    options.max_file_size = opts.max_html_chars + 1
+    options.min_file_size = 1
+    return options
 
 
 def extract_article(page: FetchedPage, opts: ExtractOptions) -> ExtractedArticle:
@@ -111,8 +85,7 @@ def extract_article(page: FetchedPage, opts: ExtractOptions) -> ExtractedArticle
         raise ExtractionEmpty(f"no main text found in {page.final_url}",
                               url=page.url, reason="no-main-text")
     published_at, date_source = _published(page, meta, opts)
-    modified = modified_at(html, entry, published_at=published_at,
-                           ceiling=_ceiling(page, opts) + opts.future_slack, min_year=opts.min_year)
+    modified = modified_at(html, entry, published_at=published_at, now=_now(page, opts))
     return ExtractedArticle(
         article_id=page.article_id, url=page.url, final_url=page.final_url,
         feed_url=page.feed_url, source_domain=source_domain(page.url),
@@ -129,11 +102,6 @@ def extract_article(page: FetchedPage, opts: ExtractOptions) -> ExtractedArticle
         extraction=ExtractionOutcome(extractor=extractor, text_length=len(text),
                                      quality=body_quality(text, page.url, description, opts)),
     )
-
-
-def source_domain(url: str) -> str:
-    host = (urlsplit(url).hostname or "").lower().rstrip(".")
-    return host[4:] if host.startswith("www.") else host
 
 
 def body_quality(text: str, url: str, description: str | None,
@@ -172,7 +140,7 @@ def _usable_html(page: FetchedPage, opts: ExtractOptions) -> str:
 
 
 def _trafilatura(html: str, page: FetchedPage, opts: ExtractOptions) -> TrafilaturaDocument | None:
-    options = opts.trafilatura_options(page.final_url, _ceiling(page, opts))
+    options = _trafilatura_options(opts, page.final_url, _now(page, opts))
     try:
         result = bare_extraction(html, options=options)
     except (lxml.etree.LxmlError, RecursionError, UnicodeError) as err:
@@ -328,14 +296,14 @@ def merge_bodies(primary: str, second: str, *, trim_edges: bool = True,
 # --- metadata ----------------------------------------------------------------------------
 
 
-def _ceiling(page: FetchedPage, opts: ExtractOptions) -> datetime:
-    now = opts.now or page.fetched_at
-    return (now if now.tzinfo else now.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+def _now(page: FetchedPage, opts: ExtractOptions) -> datetime:
+    return to_utc(opts.now or page.fetched_at)
 
 
 def _published(page: FetchedPage, meta: TrafilaturaDocument,
                opts: ExtractOptions) -> tuple[datetime | None, DateSource | None]:
-    ceiling = _ceiling(page, opts) + opts.future_slack
+    """The first plausible date of: the feed entry's, the page's metadata, the URL's."""
+    now = _now(page, opts)
     entry = page.entry
     candidates: list[tuple[datetime | None, DateSource]] = [
         (entry.published if entry else None, "feed"),
@@ -343,12 +311,8 @@ def _published(page: FetchedPage, meta: TrafilaturaDocument,
         (_url_date(page.url), "url"),
     ]
     for value, source in candidates:
-        if value is None:
-            continue
-        value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-        value = value.astimezone(timezone.utc)
-        if value.year >= opts.min_year and value <= ceiling:
-            return value, source
+        if (plausible := plausible_date(value, now)) is not None:
+            return plausible, source
     return None, None
 
 

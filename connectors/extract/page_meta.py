@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 
+from pipeline.datetimes import plausible_date
 from pipeline.records import FeedEntry
 
 HEAD_CHARS = 300_000  # metadata sits in the head or the article's first screen
@@ -34,10 +35,10 @@ def subtitle(html: str) -> str | None:
 
 
 def modified_at(html: str, entry: FeedEntry | None, *, published_at: datetime | None,
-                ceiling: datetime, min_year: int) -> datetime | None:
+                now: datetime) -> datetime | None:
     """Last update: the feed's <updated>, else the page's declared modification time.
 
-    Rejected when implausible: in the future, before `min_year`, or before publication.
+    Rejected when implausible (pipeline/datetimes.py) or before publication.
     """
     candidates: list[datetime] = [entry.updated] if entry and entry.updated else []
     for match in _MODIFIED_RE.finditer(html[:HEAD_CHARS]):
@@ -45,12 +46,8 @@ def modified_at(html: str, entry: FeedEntry | None, *, published_at: datetime | 
             candidates.append(datetime.fromisoformat((match[1] or match[2]).strip()))
         except ValueError:
             continue
-    for value in candidates:
-        value = (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(
-            timezone.utc)
-        if value.year < min_year or value > ceiling:
-            continue
-        if published_at is not None and value < published_at:
-            continue
-        return value
+    for candidate in candidates:
+        value = plausible_date(candidate, now)
+        if value is not None and (published_at is None or value >= published_at):
+            return value
     return None

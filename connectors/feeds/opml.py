@@ -12,7 +12,7 @@ from xml.etree import ElementTree
 
 from lxml import etree
 
-from connectors.feeds.parsing import FeedList, FeedSubscription
+from connectors.feeds.subscriptions import FeedList, FeedSubscription
 from pipeline.errors import FeedRejected
 
 NEWSFLOW_NS = "https://github.com/newsflow/newsflow/opml"

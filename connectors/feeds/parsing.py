@@ -1,17 +1,14 @@
-"""Feed parsing (pure): feed bytes -> ParsedFeed of FeedEntry records, plus article identity.
+"""Feed parsing (pure): feed bytes -> ParsedFeed of FeedEntry records.
 
-`article_id` is made here, once, from the canonical link: it is the log field, the Kafka key
-and the Elasticsearch `_id` downstream.
+Each entry's `article_id` is made here from its canonical link (pipeline/identity.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from datetime import datetime
 
-import yaml
 from pydantic import Field
 
 from connectors.feeds.formats import (
@@ -21,17 +18,9 @@ from connectors.feeds.formats import (
     read_rss_atom,
     sniff_format,
 )
+from pipeline.datetimes import date_problem
+from pipeline.identity import article_id_for, canonical_url
 from pipeline.records import FeedEntry, Record
-
-# Query parameters that identify a campaign or a click, never the article.
-TRACKING_PARAMS = frozenset({
-    "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid",
-    "_ga", "_gl", "ref_src", "cmpid", "ocid", "smid", "sr_share",
-})
-TRACKING_PREFIXES = ("utm_",)
-DEFAULT_PORTS = {"http": 80, "https": 443}
-EARLIEST_DATE = datetime(1995, 1, 1, tzinfo=UTC)  # no news feed is older: 1970 is a zero
-FUTURE_SLACK = timedelta(days=1)  # time zones and clock skew, not tomorrow's paper
 
 
 class ParsedFeed(Record):
@@ -45,41 +34,6 @@ class ParsedFeed(Record):
     issues: dict[str, int] = Field(default_factory=dict)
     ttl_s: float | None = None  # the publisher's freshness hints, for the scheduler
     update_period_s: float | None = None
-
-
-def canonical_url(url: str) -> str:
-    """Normalise a URL so that the same article gets the same identity.
-
-    Lower-cases scheme and host, drops default ports, fragments and tracking parameters,
-    and sorts the remaining query parameters.
-    """
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    if scheme not in DEFAULT_PORTS:
-        raise ValueError(f"not an http(s) URL: {url!r}")
-    host = (parts.hostname or "").lower()
-    if not host:
-        raise ValueError(f"URL has no host: {url!r}")
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    port = parts.port
-    netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    query = sorted(
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if k.lower() not in TRACKING_PARAMS and not k.lower().startswith(TRACKING_PREFIXES)
-    )
-    path = parts.path or "/"
-    return urlunsplit((scheme, netloc, path, urlencode(query), ""))
-
-
-def article_id_for(canonical: str) -> str:
-    """Stable id of an article: the first 32 hex chars of SHA-256 of its canonical URL."""
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
-
-
-def source_domain(url: str) -> str:
-    host = (urlsplit(url).hostname or "").lower()
-    return host.removeprefix("www.")
 
 
 def entry_identity(link: str | None, guid: str | None, title: str | None,
@@ -100,15 +54,13 @@ def entry_identity(link: str | None, guid: str | None, title: str | None,
 
 def _sane_date(value: datetime | None, now: datetime | None,
                issues: Counter[str]) -> datetime | None:
-    # A date from the future or before the web had news feeds is a publisher's bug; keeping it
-    # would sort the article wrongly and skew the publishing rate the scheduler learns.
+    # A date from the future or before news on the web is a publisher's bug; keeping it would
+    # sort the article wrongly and skew the publishing rate the scheduler learns.
     if value is None:
         return None
-    if value < EARLIEST_DATE:
-        issues["date-too-old"] += 1
-        return None
-    if now is not None and value > now + FUTURE_SLACK:
-        issues["date-in-future"] += 1
+    problem = date_problem(value, now or value)  # without a clock only "too old" applies
+    if problem is not None:
+        issues[problem] += 1
         return None
     return value
 
@@ -172,28 +124,3 @@ def parse_feed(body: bytes, feed_url: str, *, content_type: str | None = None,
     return ParsedFeed(feed_url=feed_url, format=raw.format, title=raw.title,
                       entries=tuple(entries), problem=raw.problem, issues=dict(issues),
                       ttl_s=raw.ttl_s, update_period_s=raw.update_period_s)
-
-
-class FeedSubscription(Record):
-    """A registry entry (value of the compacted feeds topic, keyed by `feed_key(url)`)."""
-
-    url: str  # where to poll; moves with permanent redirects, the registry key does not
-    interval_s: float | None = None  # pins the interval; None: learned from the feed
-    tags: tuple[str, ...] = ()
-    title: str | None = None
-    added_at: datetime | None = None
-
-
-def feed_key(url: str) -> str:
-    """The registry key of a feed: its canonical URL when first subscribed."""
-    return canonical_url(url)
-
-
-class FeedList(Record):
-    feeds: tuple[FeedSubscription, ...] = ()
-
-
-def parse_feed_list(text: str) -> FeedList:
-    """Parse config/feeds.yaml content (a `feeds:` list of {url, interval_s, tags})."""
-    data = yaml.safe_load(text) or {}
-    return FeedList.model_validate(data)

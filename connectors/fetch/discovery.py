@@ -13,9 +13,10 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html
 from lxml import etree
 
-from connectors.feeds.parsing import canonical_url, parse_feed
+from connectors.feeds.parsing import parse_feed
 from connectors.fetch.fetching import Fetcher, HttpResult
 from pipeline.errors import NewsflowError
+from pipeline.identity import canonical_url
 
 FEED_TYPES = frozenset({
     "application/rss+xml", "application/atom+xml", "application/rdf+xml",

@@ -21,6 +21,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from connectors.fetch import robots
 from connectors.fetch.netguard import AddrInfo, NetworkGuard, system_getaddrinfo
 from connectors.fetch.robots import RobotsCache
 from pipeline.errors import FetchUnavailable, PageRejected
@@ -117,8 +118,10 @@ def _decompressor(encoding: str, url: str) -> zlib._Decompress | None:
                        reason="unsupported-encoding")
 
 
-async def read_capped(response: httpx.Response, max_bytes: int) -> bytes:
-    """Read and decompress the body, refusing to produce more than max_bytes of it."""
+async def read_capped(response: httpx.Response, max_bytes: int, *,
+                      truncate: bool = False) -> bytes:
+    """Read and decompress the body, refusing to produce more than max_bytes of it (with
+    `truncate`, the first max_bytes are the answer instead)."""
     url = str(response.url)
     decompressor = _decompressor(response.headers.get("content-encoding", ""), url)
     too_large = PageRejected(f"body larger than {max_bytes} bytes", url=url,
@@ -132,11 +135,12 @@ async def read_capped(response: httpx.Response, max_bytes: int) -> bytes:
             else:
                 # max_length bounds what one chunk may inflate to: the bomb never expands.
                 out = decompressor.decompress(raw, max_bytes - size + 1)
-                if decompressor.unconsumed_tail:
+            if size + len(out) > max_bytes or (decompressor and decompressor.unconsumed_tail):
+                if not truncate:
                     raise too_large
+                chunks.append(out[:max_bytes - size])
+                break
             size += len(out)
-            if size > max_bytes:
-                raise too_large
             chunks.append(out)
     except zlib.error as err:
         raise PageRejected(f"corrupt {response.headers.get('content-encoding')} body: {err}",
@@ -160,11 +164,13 @@ class Fetcher:
         self.limiter = HostLimiter(self.opts.per_host_concurrency, self.opts.per_host_min_delay_s)
         self.robots = RobotsCache(self.opts.user_agent)
 
-    async def get(self, url: str, headers: dict[str, str] | None = None) -> HttpResult:
+    async def get(self, url: str, headers: dict[str, str] | None = None, *,
+                  max_bytes: int | None = None, truncate: bool = False) -> HttpResult:
         """GET within the total time budget; network failures become FetchUnavailable."""
         try:
             async with asyncio.timeout(self.opts.total_timeout_s):
-                return await self._follow(url, headers or {})
+                return await self._follow(url, headers or {}, max_bytes or self.opts.max_bytes,
+                                          truncate)
         except TimeoutError as err:
             raise FetchUnavailable(f"no complete answer within {self.opts.total_timeout_s}s",
                                    url=url, reason="timeout") from err
@@ -174,7 +180,17 @@ class Fetcher:
             raise FetchUnavailable(f"{type(err).__name__}: {err}", url=url,
                                    reason="network-error") from err
 
-    async def _follow(self, url: str, headers: dict[str, str]) -> HttpResult:
+    async def robots_body(self, robots_url: str) -> bytes | None:
+        """A robots.txt (its first robots.MAX_BYTES), or None where RFC 9309 calls it
+        unavailable: a 4xx, a redirect loop, too many redirects, a refused target."""
+        try:
+            result = await self.get(robots_url, max_bytes=robots.MAX_BYTES, truncate=True)
+        except PageRejected:
+            return None
+        return result.body
+
+    async def _follow(self, url: str, headers: dict[str, str], max_bytes: int,
+                      truncate: bool) -> HttpResult:
         current, seen = url, {url}
         permanent: str | None = None
         still_permanent = True
@@ -193,7 +209,7 @@ class Fetcher:
                             retry_after=retry_after_s(response.headers.get("retry-after"),
                                                       datetime.now(UTC)))
                     elif status in (200, 304):
-                        body = await read_capped(response, self.opts.max_bytes)
+                        body = await read_capped(response, max_bytes, truncate=truncate)
                         return HttpResult(url=url, final_url=current, status=status,
                                           headers=response.headers, body=body,
                                           permanent_redirect=permanent,
@@ -215,7 +231,8 @@ class Fetcher:
 
 
 async def fetch_page(fetcher: Fetcher, entry: FeedEntry) -> FetchedPage:
-    if fetcher.opts.respect_robots and not await fetcher.robots.allows(fetcher, entry.link):
+    if fetcher.opts.respect_robots and not await fetcher.robots.allows(entry.link,
+                                                                        fetcher.robots_body):
         raise PageRejected("disallowed by robots.txt", url=entry.link, reason="robots-disallowed")
     result = await fetcher.get(entry.link)
     content_type = result.headers.get("content-type", "")

@@ -1,53 +1,81 @@
-"""robots.txt for article pages (adapter helper): fetched once per host and cached.
+"""robots.txt for article pages (adapter helper): one fetch per origin, cached, per RFC 9309.
 
-Follows RFC 9309: a 4xx robots.txt means everything is allowed; a 5xx or an unreachable one
-means "assume disallowed for now", which we surface as a retryable FetchUnavailable.
+- 2xx: the rules, from the first 500 KiB (what the RFC asks a crawler to parse at least);
+- 4xx, a redirect loop or more than five redirects ("unavailable"): everything is allowed;
+- 5xx or no answer ("unreachable"): nothing is allowed for now, a retryable FetchUnavailable,
+  remembered for `UNREACHABLE_RETRY_S` so twenty new entries of one host do not ask twenty times.
+Concurrent requests for one origin share one fetch; a large file is parsed off the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
-from pipeline.errors import FetchUnavailable, PageRejected
-
-if TYPE_CHECKING:
-    from connectors.fetch.fetching import Fetcher
+from pipeline.errors import FetchUnavailable
 
 CACHE_TTL_S = 24 * 3600.0
+UNREACHABLE_RETRY_S = 60.0
 MAX_HOSTS = 10_000  # bounded: a long-running poller meets many hosts
+MAX_BYTES = 500 * 1024
+PARSE_INLINE_BYTES = 32 * 1024  # bigger files are parsed in a thread
+# robots.txt URL -> its body, None when unavailable; raises FetchUnavailable when unreachable.
+RobotsLoader = Callable[[str], Awaitable[bytes | None]]
+Rules = RobotFileParser | None  # None: everything allowed
+
+
+def parse_rules(url: str, body: bytes) -> RobotFileParser:
+    parser = RobotFileParser(url)
+    parser.parse(body[:MAX_BYTES].decode("utf-8", errors="replace").splitlines())
+    return parser
 
 
 class RobotsCache:
-    def __init__(self, user_agent: str) -> None:
+    def __init__(self, user_agent: str, clock: Callable[[], float] = time.monotonic) -> None:
         self._agent = user_agent.split("/")[0]  # the product token, e.g. "newsflow"
-        self._rules: dict[str, tuple[RobotFileParser | None, float]] = {}
+        self._clock = clock
+        # origin -> (rules or the unreachable error, when it stops being valid)
+        self._known: dict[str, tuple[Rules | FetchUnavailable, float]] = {}
+        self._loading: dict[str, asyncio.Task[Rules]] = {}
 
-    async def allows(self, fetcher: Fetcher, url: str) -> bool:
+    async def allows(self, url: str, load: RobotsLoader) -> bool:
+        """Whether robots.txt lets us fetch `url`; FetchUnavailable while it is unreachable."""
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
-        cached = self._rules.get(origin)
-        if cached is None or time.monotonic() - cached[1] > CACHE_TTL_S:
-            cached = (await self._load(fetcher, origin), time.monotonic())
-            if len(self._rules) >= MAX_HOSTS:
-                self._rules.pop(next(iter(self._rules)))
-            self._rules[origin] = cached
-        parser = cached[0]
-        return parser is None or parser.can_fetch(self._agent, url)
+        known = self._known.get(origin)
+        if known is None or self._clock() >= known[1]:
+            task = self._loading.get(origin)
+            if task is None:
+                task = asyncio.create_task(self._load(origin, load))
+                self._loading[origin] = task
+                task.add_done_callback(lambda _: self._loading.pop(origin, None))
+            await asyncio.shield(task)  # one waiter cancelled must not cancel the others' fetch
+            known = self._known[origin]
+        rules = known[0]
+        if isinstance(rules, FetchUnavailable):
+            raise rules
+        return rules is None or rules.can_fetch(self._agent, url)
 
-    async def _load(self, fetcher: Fetcher, origin: str) -> RobotFileParser | None:
+    async def _load(self, origin: str, load: RobotsLoader) -> Rules:
         robots_url = f"{origin}/robots.txt"
         try:
-            result = await fetcher.get(robots_url)
-        except PageRejected as err:
-            if err.status is not None and 400 <= err.status < 500:
-                return None  # no robots.txt: everything is allowed
-            raise
+            body = await load(robots_url)
         except FetchUnavailable as err:
-            raise FetchUnavailable(f"robots.txt unavailable: {err}", url=robots_url,
-                                   reason="robots-unavailable") from err
-        parser = RobotFileParser(robots_url)
-        parser.parse(result.body.decode("utf-8", errors="replace").splitlines())
-        return parser
+            error = FetchUnavailable(f"robots.txt unreachable: {err}", url=robots_url,
+                                     retry_after=err.retry_after, reason="robots-unavailable")
+            self._remember(origin, error, UNREACHABLE_RETRY_S)
+            return None
+        rules: Rules = None
+        if body is not None:
+            rules = parse_rules(robots_url, body) if len(body) <= PARSE_INLINE_BYTES else \
+                await asyncio.to_thread(parse_rules, robots_url, body)
+        self._remember(origin, rules, CACHE_TTL_S)
+        return rules
+
+    def _remember(self, origin: str, value: Rules | FetchUnavailable, ttl_s: float) -> None:
+        if origin not in self._known and len(self._known) >= MAX_HOSTS:
+            self._known.pop(next(iter(self._known)))
+        self._known[origin] = (value, self._clock() + ttl_s)

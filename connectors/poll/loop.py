@@ -15,13 +15,13 @@ import itertools
 from collections import Counter, deque
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Protocol
 
 import structlog
 
-from connectors.feeds.parsing import FeedSubscription
 from connectors.feeds.state import FeedState, Health
+from connectors.feeds.subscriptions import FeedSubscription
 from connectors.poll.poller import LiveFeed, Poller, PollResult
+from connectors.poll.registry import Registry
 from pipeline import telemetry
 from pipeline.errors import NewsflowError
 from pipeline.settings import PollerSettings
@@ -30,16 +30,8 @@ logger = structlog.get_logger("newsflow.poller")
 EPOCH = datetime.fromtimestamp(0, tz=UTC)
 
 
-class StateSink(Protocol):
-    """Where feed state and registry updates go (Kafka in production)."""
-
-    async def save_state(self, state: FeedState) -> None: ...
-
-    async def move_feed(self, key: str, subscription: FeedSubscription) -> None: ...
-
-
 class PollLoop:
-    def __init__(self, poller: Poller, states: StateSink, opts: PollerSettings) -> None:
+    def __init__(self, poller: Poller, states: Registry, opts: PollerSettings) -> None:
         self.feeds: dict[str, LiveFeed] = {}
         self.results: list[PollResult] = []  # kept only in `once` runs (tests, CLI summary)
         self._poller = poller

@@ -11,17 +11,17 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
-from concurrent.futures import ThreadPoolExecutor
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
 
 import structlog
 
-from connectors.extract.boilerplate import BlockStore, strip_learned_boilerplate
-from connectors.extract.extraction import ExtractOptions, extract_article
-from connectors.feeds.parsing import FeedSubscription, ParsedFeed, entry_identity, parse_feed
+from connectors.extract.boilerplate import strip_learned_boilerplate
+from connectors.extract.extraction import extract_article
+from connectors.feeds.parsing import ParsedFeed, entry_identity, parse_feed
+from connectors.feeds.schedule import max_age_s
 from connectors.feeds.state import (
     FeedState,
     PollOutcome,
@@ -32,8 +32,9 @@ from connectors.feeds.state import (
     seen_bound,
     seen_id,
 )
+from connectors.feeds.subscriptions import FeedSubscription
 from connectors.fetch.fetching import Fetcher, HttpResult, fetch_page
-from connectors.feeds.schedule import max_age_s
+from connectors.poll.blocks import BlockStore
 from pipeline import telemetry
 from pipeline.errors import (
     FetchUnavailable,
@@ -42,21 +43,15 @@ from pipeline.errors import (
     RejectedRecord,
     TransientError,
 )
+from pipeline.kafka import RecordSink
+from pipeline.options import ExtractOptions
 from pipeline.records import DeadLetter, ExtractedArticle, FeedEntry, FetchedPage
-from pipeline.settings import PollerSettings
+from pipeline.settings import PollerSettings, TopicSettings
 
 logger = structlog.get_logger("newsflow.poller")
 STAGE = "poll"
 BIG_FEED_BYTES = 256 * 1024
 RECENT_ARTICLES = 100_000  # cross-feed duplicates caught in-process; downstream dedup does the rest
-
-
-class ArticleSink(Protocol):
-    """Where articles go; cli.py wires it to Kafka, so connectors/ never imports a client."""
-
-    async def publish(self, article: ExtractedArticle) -> None: ...
-
-    async def dead_letter(self, letter: DeadLetter) -> None: ...
 
 
 @dataclass
@@ -121,15 +116,17 @@ def _validators_unchanged(state: FeedState, response: HttpResult) -> bool:
 
 
 class Poller:
-    def __init__(self, sink: ArticleSink, fetcher: Fetcher, opts: PollerSettings,
-                 extract: ExtractOptions | None = None, *, owner: str = "poller",
-                 rng: random.Random | None = None, blocks: BlockStore | None = None) -> None:
+    def __init__(self, sink: RecordSink, topics: TopicSettings, fetcher: Fetcher,
+                 opts: PollerSettings, extract: ExtractOptions = ExtractOptions(), *,
+                 owner: str = "poller", rng: random.Random | None = None,
+                 blocks: BlockStore | None = None) -> None:
         self._blocks = blocks  # per-domain learned boilerplate; None: off
         self._extract_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="extract")
         self._sink = sink
+        self._topics = topics
         self._fetcher = fetcher
         self._opts = opts
-        self._extract = extract or ExtractOptions()
+        self._extract = extract
         self._owner = owner
         self._rng = rng or random.Random()
         self._recent: OrderedDict[str, None] = OrderedDict()  # article ids claimed lately
@@ -260,7 +257,8 @@ class Poller:
             if self._blocks is not None:
                 article, observed = strip_learned_boilerplate(article, self._blocks,
                                                               self._blocks.options)
-            await self._sink.publish(article)
+            await self._sink.send(self._topics.articles, article.article_id,
+                                  article.model_dump_json().encode())
             if self._blocks is not None:  # learn from what was really published, once
                 self._blocks.record(article.source_domain, article.article_id, observed)
         except TransientError as err:
@@ -269,7 +267,9 @@ class Poller:
             log.warning("article_retry_later", reason=err.reason, error=str(err))
             return "retry"
         except RejectedRecord as err:
-            await self._sink.dead_letter(_dead_letter(entry, err))
+            letter = _dead_letter(entry, err)
+            await self._sink.send(self._topics.dead_letter, letter.key,
+                                  letter.model_dump_json().encode())
             feed.seen.add(entry_id)
             telemetry.count(STAGE, err.reason)
             log.warning("article_dead_lettered", reason=err.reason, error=str(err))

@@ -8,7 +8,6 @@ expires, and the first line carrying a text is its first copy.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,9 +16,9 @@ from typing import Annotated
 import typer
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from pipeline.cli.support import settings_or_exit
-from pipeline.dedup.verdict import DedupInput, DedupOptions, dedup_verdict
+from pipeline.cli.support import fail, settings_or_exit
 from pipeline.dedup.state import EncodedStateView, MemoryBucketStore
+from pipeline.dedup.verdict import DedupInput, DedupOptions, dedup_verdict
 from pipeline.records import DedupVerdict
 
 
@@ -74,6 +73,5 @@ def dedupe_command(
                                           verdict.duplicate_of or "-", similarity or "-",
                                           verdict.cluster_id, f"v{verdict.version}",
                                           "updated" if verdict.updated else ""]).rstrip())
-    except ValueError as err:
-        typer.echo(json.dumps({"error": str(err)}) if as_json else f"error: {err}", err=True)
-        raise typer.Exit(1) from err
+    except ValueError as error:
+        raise fail(error, as_json=as_json) from error

@@ -7,71 +7,41 @@ file (its first line is taken as the title when it reads like one).
 
 from __future__ import annotations
 
-import asyncio
-import gzip
-import hashlib
-import json
-import re
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated
-from urllib.parse import urlsplit
 
 import typer
 
-from connectors.extract.extraction import ExtractOptions, extract_article
-from pipeline.cli.support import settings_or_exit
+from connectors.extract.extraction import extract_article
+from pipeline.cli.inputs import PlainText, read_input
+from pipeline.cli.support import fail, settings_or_exit
 from pipeline.errors import NewsflowError
-from pipeline.cli.extract import fetch_url
-from pipeline.records import EnrichedArticle, ExtractedArticle, ExtractionOutcome, FetchedPage
-
-_HTML_RE = re.compile(r"<\s*(?:!doctype\s+html|html|head|body|article|p)\b", re.IGNORECASE)
-
-
-def _article_id(url: str) -> str:
-    return hashlib.sha256(url.encode("utf-8")).hexdigest()[:32]
+from pipeline.identity import article_id_for, source_domain
+from pipeline.records import EnrichedArticle, ExtractedArticle, ExtractionOutcome
+from pipeline.settings import Settings
 
 
-def is_html(text: str) -> bool:
-    return bool(_HTML_RE.search(text[:4000]))
-
-
-def article_from_text(text: str, url: str, now: datetime) -> ExtractedArticle:
+def article_from_text(read: PlainText, now: datetime) -> ExtractedArticle:
     """A plain-text article; a short first line without a full stop is its title."""
-    first, _, rest = text.strip().partition("\n")
-    title = None
+    first, _, rest = read.text.strip().partition("\n")
+    title, text = None, read.text
     if rest.strip() and len(first) < 200 and not first.rstrip().endswith((".", "!", "?", ":")):
         title, text = first.strip(), rest
     body = "\n\n".join(" ".join(p.split()) for p in text.split("\n") if p.strip())
     return ExtractedArticle(
-        article_id=_article_id(url), url=url, final_url=url,
-        source_domain=(urlsplit(url).hostname or "").removeprefix("www."), title=title,
-        text=body, http_status=200, byte_size=len(text.encode("utf-8")), fetched_at=now,
+        article_id=article_id_for(read.url), url=read.url, final_url=read.url,
+        source_domain=source_domain(read.url), title=title, text=body, http_status=200,
+        byte_size=read.byte_size, fetched_at=now,
         extraction=ExtractionOutcome(extractor="plain-text", text_length=len(body), quality="ok"))
 
 
-def article_from_html(html: str, url: str, now: datetime) -> ExtractedArticle:
-    page = FetchedPage(article_id=_article_id(url), url=url, final_url=url, status=200,
-                       content_type="text/html", fetched_at=now,
-                       byte_size=len(html.encode("utf-8")), html=html)
-    return extract_article(page, ExtractOptions())
-
-
-def read_article(target: str, now: datetime) -> ExtractedArticle:
-    """The article at a URL or in a file. Raises ValueError for an unreadable target."""
-    if target.startswith(("http://", "https://")):
-        # The poller's fetcher: SSRF guard, size and decompression caps, robots.txt.
-        return extract_article(asyncio.run(fetch_url(target)), ExtractOptions())
-    path = Path(target)
-    if not path.is_file():
-        raise ValueError(f"no such file, and not an http(s) URL: {target}")
-    raw = path.read_bytes()
-    if path.suffix == ".gz":
-        raw = gzip.decompress(raw)
-    text = raw.decode("utf-8", errors="replace")
-    url = path.resolve().as_uri()
-    return article_from_html(text, url, now) if is_html(text) else \
-        article_from_text(text, url, now)
+def read_article(target: str, settings: Settings, now: datetime,
+                 url: str | None = None) -> ExtractedArticle:
+    """The article at a URL or in a file, extracted as the poller extracts it."""
+    read = read_input(target, url, settings.fetch, now=now)
+    if isinstance(read, PlainText):
+        return article_from_text(read, now)
+    return extract_article(read, settings.extract)
 
 
 def describe(enriched: EnrichedArticle) -> list[str]:
@@ -105,6 +75,7 @@ def describe(enriched: EnrichedArticle) -> list[str]:
 
 def enrich_command(
     target: Annotated[str, typer.Argument(help="An article URL, or an HTML (.gz) or text file.")],
+    url: Annotated[str | None, typer.Option(help="The page's URL, for a file.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the EnrichedArticle as JSON.")]
     = False,
 ) -> None:
@@ -114,11 +85,10 @@ def enrich_command(
     settings = settings_or_exit()  # the worker's enrichment options
     now = datetime.now(UTC)
     try:
-        article = read_article(target, now)
+        article = read_article(target, settings, now, url)
         enriched = enrich_article(article, load_models(settings.enrich), now=now)
-    except (ValueError, NewsflowError) as err:
-        typer.echo(json.dumps({"error": str(err)}) if as_json else f"error: {err}", err=True)
-        raise typer.Exit(1) from err
+    except (ValueError, OSError, NewsflowError) as error:
+        raise fail(error, as_json=as_json) from error
     if as_json:
         typer.echo(enriched.model_dump_json(indent=2))
     else:

@@ -21,11 +21,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from connectors.feeds.parsing import FeedSubscription, canonical_url, feed_key, parse_feed_list
-from connectors.feeds.state import FeedState
 from connectors.feeds.opml import parse_opml, render_opml
-from pipeline.errors import NewsflowError
+from connectors.feeds.state import FeedState
+from connectors.feeds.subscriptions import FeedSubscription, feed_key, parse_feed_list
 from pipeline.cli.support import fail, settings_or_exit
+from pipeline.errors import NewsflowError
+from pipeline.identity import canonical_url
 from pipeline.settings import Settings
 
 feeds_app = typer.Typer(help="The feed registry: add, remove, list, import, export, status.",
@@ -48,8 +49,8 @@ def _run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 
 async def _subscriptions(settings: Settings) -> dict[str, FeedSubscription]:
-    from pipeline.kafka import ensure_topics
     from connectors.poll.registry import decode_table, read_table
+    from pipeline.kafka import ensure_topics
 
     await ensure_topics(settings.kafka, settings.topics)
     table = await read_table(settings.kafka, settings.topics.feeds)
@@ -57,12 +58,12 @@ async def _subscriptions(settings: Settings) -> dict[str, FeedSubscription]:
 
 
 async def _write(settings: Settings, changes: list[tuple[str, FeedSubscription | None]]) -> None:
-    from pipeline.kafka import start_producer
     from connectors.poll.registry import Registry
+    from pipeline.kafka import KafkaSink, start_producer
 
     producer = await start_producer(settings.kafka)
     try:
-        registry = Registry(producer, settings.topics)
+        registry = Registry(KafkaSink(producer), settings.topics)
         for key, subscription in changes:
             await registry.put(key, subscription)
     finally:

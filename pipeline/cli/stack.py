@@ -15,9 +15,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.stack import lifecycle as stack
-from pipeline.errors import NewsflowError
 from pipeline.cli.support import fail, settings_or_exit
+from pipeline.errors import NewsflowError
+from pipeline.stack import lifecycle as stack
 from pipeline.stack.install import stack_paths
 from pipeline.stack.procs import tail
 

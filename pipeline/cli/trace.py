@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from connectors.extract.extraction import ExtractOptions, extract_article
-from pipeline.cli.support import settings_or_exit
-from pipeline.dedup.verdict import dedup_input, dedup_verdict, with_verdict
+from connectors.extract.extraction import extract_article
+from pipeline.cli.inputs import PlainText, read_input
+from pipeline.cli.support import fail, settings_or_exit
 from pipeline.dedup.state import EncodedStateView, MemoryBucketStore
-from pipeline.index.documents import JsonDict, es_action
+from pipeline.dedup.verdict import dedup_input, dedup_verdict, with_verdict
 from pipeline.errors import NewsflowError
-from pipeline.cli.extract import read_page
+from pipeline.index.documents import JsonDict, es_action
 from pipeline.records import FetchedPage
 from pipeline.settings import Settings
 
@@ -36,7 +36,7 @@ def trace_stages(page: FetchedPage, settings: Settings, models: EnrichmentModels
     from pipeline.enrich.enrichment import enrich_article
 
     yield "page", page.model_dump(mode="json", exclude={"html"})
-    article = extract_article(page, ExtractOptions())
+    article = extract_article(page, settings.extract)
     yield "extracted", article.model_dump(mode="json")
     enriched = enrich_article(article, models, now=now)
     yield "enriched", enriched.model_dump(mode="json")
@@ -54,14 +54,13 @@ def trace_command(
     from pipeline.enrich.enrichment import load_models
 
     settings = settings_or_exit()
+    now = datetime.now(UTC)
     try:
-        page = read_page(target, url)
-        if isinstance(page, str):
+        page = read_input(target, url, settings.fetch, now=now)
+        if isinstance(page, PlainText):
             raise ValueError(f"{target} is not an HTML page: trace starts from a page")
         models = load_models(settings.enrich)
-        for stage, record in trace_stages(page, settings, models, now=datetime.now(UTC)):
+        for stage, record in trace_stages(page, settings, models, now=now):
             typer.echo(json.dumps({"stage": stage, "record": record}, ensure_ascii=False))
-    except (NewsflowError, ValueError, OSError) as err:
-        typer.echo(json.dumps({"error": str(err), "reason": getattr(err, "reason", "bad-input")}),
-                   err=True)
-        raise typer.Exit(1) from err
+    except (NewsflowError, ValueError, OSError) as error:
+        raise fail(error, as_json=True) from error

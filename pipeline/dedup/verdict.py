@@ -48,8 +48,6 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from connectors.feeds.parsing import canonical_url
-from pipeline.options import DedupOptions
 from pipeline.dedup.state import (
     ContentEntry,
     DedupStateView,
@@ -65,6 +63,8 @@ from pipeline.dedup.text import (
     estimated_jaccard,
     text_features,
 )
+from pipeline.identity import canonical_url
+from pipeline.options import DedupOptions
 from pipeline.records import DedupVerdict, DupKind, EnrichedArticle, ExtractedArticle
 
 # The Kafka key of every message to the dedup topic: one key, one partition, all bands together.

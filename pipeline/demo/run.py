@@ -16,11 +16,10 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from pipeline.demo.site.server import DemoSite, serve_demo_site
 from pipeline.errors import NewsflowError
-from pipeline.stack.workers import WorkerGroup, settings_env
-from pipeline.cli.support import hits_table
-from pipeline.index.search import search_articles
+from pipeline.index.search import hits_table, search_articles
 from pipeline.settings import Settings
 from pipeline.stack.lifecycle import ensure_stack
+from pipeline.stack.workers import WorkerGroup, settings_env
 
 CHROME_WORD = "Zephyrine"  # appears only in the sample site's donation banner
 WAIT_TIMEOUT_S = 180.0

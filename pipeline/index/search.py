@@ -1,4 +1,4 @@
-"""`newsflow search` (adapter): run a search body from documents.py and shape the hits."""
+"""`newsflow search` (adapter): run a search body from documents.py, shape and render the hits."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 
 from elasticsearch import ConnectionError as ESConnectionError
 from elasticsearch import Elasticsearch, NotFoundError
+from rich.markup import escape
+from rich.table import Table
 
-from pipeline.index.documents import parse_since, search_body
 from pipeline.errors import SinkUnavailable
+from pipeline.index.documents import parse_since, search_body
 from pipeline.settings import ElasticsearchSettings
 
 
@@ -64,3 +66,16 @@ def search_articles(es: ElasticsearchSettings, query: str, *, since: str | None 
             source_domain=src["source_domain"], published_at=src.get("published_at"),
             language=src.get("language"), score=float(hit["_score"] or 0.0), snippet=snippet))
     return hits
+
+
+def hits_table(title: str, hits: list[SearchHit]) -> Table:
+    """Search hits for a person: score, title, source, date, highlighted snippet."""
+    table = Table(title=title, show_lines=True)
+    for column in ("score", "title", "source", "published", "snippet"):
+        table.add_column(column, overflow="fold")
+    for hit in hits:
+        snippet = escape(hit.snippet).replace("<em>", "[bold yellow]").replace(
+            "</em>", "[/bold yellow]")
+        table.add_row(f"{hit.score:.2f}", escape(hit.title or "(untitled)"), hit.source_domain,
+                      (hit.published_at or "")[:16], snippet)
+    return table

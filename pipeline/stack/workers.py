@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.errors import NewsflowError
+from pipeline.stack.procs import tail
 
 STOP_TIMEOUT_S = 30.0
 
@@ -23,12 +24,6 @@ def settings_env(overrides: Mapping[str, object]) -> dict[str, str]:
     """{"kafka.bootstrap_servers": x} -> {"NEWSFLOW_KAFKA__BOOTSTRAP_SERVERS": "x"}."""
     return {"NEWSFLOW_" + key.replace(".", "__").upper(): str(value)
             for key, value in overrides.items()}
-
-
-def tail(path: Path, lines: int = 30) -> str:
-    if not path.exists():
-        return "(no log)"
-    return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
 
 
 @dataclass
@@ -65,7 +60,7 @@ class WorkerGroup:
             if code is not None:
                 raise NewsflowError(
                     f"worker {worker.name!r} exited with code {code}; last log lines "
-                    f"({worker.log_path}):\n{tail(worker.log_path)}", reason="worker-exited")
+                    f"({worker.log_path}):\n{tail(worker.log_path) or '(no log)'}", reason="worker-exited")
 
     def stop(self, name: str, *, kill: bool = False) -> int:
         """SIGTERM (graceful: the batch in hand is finished) or SIGKILL; returns the exit code."""

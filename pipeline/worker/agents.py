@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import traceback
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,16 +19,21 @@ import structlog
 from faust.types import EventT, StreamT
 
 from pipeline import telemetry
-from pipeline.worker.app import PipelineApp
-from pipeline.dedup.verdict import DEDUP_PARTITION_KEY, dedup_input, dedup_verdict, is_first_copy, with_verdict
-from pipeline.options import DedupOptions
 from pipeline.dedup.state import EncodedStateView
-from pipeline.worker.dedup_store import UpdateLogStore
-from pipeline.options import EnrichOptions
-from pipeline.worker.enrich_pool import enrich_payload, start_pool
-from pipeline.enrich.enrichment import enrich_article, load_models
+from pipeline.dedup.verdict import (
+    DEDUP_PARTITION_KEY,
+    dedup_input,
+    dedup_verdict,
+    is_first_copy,
+    with_verdict,
+)
+from pipeline.enrich.enrichment import EnrichmentModels, enrich_article, load_models
 from pipeline.errors import RejectedRecord
+from pipeline.options import DedupOptions, EnrichOptions
 from pipeline.records import DeadLetter, EnrichedArticle, ExtractedArticle, decode
+from pipeline.worker.app import PipelineApp
+from pipeline.worker.dedup_store import UpdateLogStore
+from pipeline.worker.enrich_pool import enrich_payload, start_pool
 
 logger = structlog.get_logger("newsflow.worker")
 EXPIRY_CHUNK = 256  # expired dedup keys deleted per event: expiry keeps pace, never stalls
@@ -50,35 +57,23 @@ async def _park(pipeline: PipelineApp, event: EventT[bytes], stage: str, err: Ex
     telemetry.count(stage, reason)
 
 
-def register_agents(pipeline: PipelineApp, enrich_opts: EnrichOptions,
-                    dedup_opts: DedupOptions, data_dir: Path) -> None:
-    # Models load once per process, before any event: here, or in each pool process.
-    pool = start_pool(enrich_opts, enrich_opts.processes) if enrich_opts.processes else None
-    models = None if pool else load_models(enrich_opts)
-    store = UpdateLogStore(pipeline.dedup_log, data_dir / "dedup-index",
-                           bucket_hours=dedup_opts.bucket_hours,
-                           expiry_hours=dedup_opts.expiry_hours)
-    state = EncodedStateView(store)
+AgentFun = Callable[[StreamT[bytes]], Awaitable[None]]
 
-    # mode types receivers with mypy_extensions argument kinds that no plain `def` matches.
-    @pipeline.app.on_partitions_revoked.connect  # type: ignore[arg-type]
-    async def forget_dedup_index(app: object, *args: object, **kwargs: object) -> None:
-        # Another worker may own the log next; at the next event the index is rebuilt from it.
-        store.close()
 
-    # With a pool, one agent instance per pool process keeps every process busy; enrichment
-    # is stateless, so the order across instances does not matter.
-    @pipeline.app.agent(pipeline.articles, name="enrich_articles",
-                        concurrency=max(1, enrich_opts.processes))
+def enrich_agent(pipeline: PipelineApp, models: EnrichmentModels | None,
+                 pool: Executor | None) -> AgentFun:
+    """articles -> dedup topic: enrich in this process (`models`) or in `pool`'s processes."""
+
     async def enrich_articles(stream: StreamT[bytes]) -> None:
         loop = asyncio.get_running_loop()
         async for event in stream.events():
             msg = event.message
             try:
-                article = decode(ExtractedArticle, event.value, topic=msg.topic,
-                                 partition=msg.partition, offset=msg.offset)
                 if pool is None:
-                    payload = enrich_article(article, models, now=datetime.now(UTC)  # type: ignore[arg-type]
+                    assert models is not None
+                    article = decode(ExtractedArticle, event.value, topic=msg.topic,
+                                     partition=msg.partition, offset=msg.offset)
+                    payload = enrich_article(article, models, now=datetime.now(UTC)
                                              ).model_dump_json().encode()
                 else:
                     payload = await loop.run_in_executor(pool, enrich_payload, event.value)
@@ -88,15 +83,20 @@ def register_agents(pipeline: PipelineApp, enrich_opts: EnrichOptions,
             await pipeline.dedup.send(key=DEDUP_PARTITION_KEY, value=payload)
             telemetry.count("enrich", "ok")
 
-    # concurrency=1: the agent reads and writes its tables; more would race on them.
-    @pipeline.app.agent(pipeline.dedup, name="dedup_articles", concurrency=1)
+    return enrich_articles
+
+
+def dedup_agent(pipeline: PipelineApp, store: UpdateLogStore, opts: DedupOptions) -> AgentFun:
+    """dedup topic -> enriched (+ unique): one verdict per article against the store."""
+    state = EncodedStateView(store)
+
     async def dedup_articles(stream: StreamT[bytes]) -> None:
         async for event in stream.events():
             msg, now = event.message, datetime.now(UTC)
             try:
                 article = decode(EnrichedArticle, event.value, topic=msg.topic,
                                  partition=msg.partition, offset=msg.offset)
-                verdict, update = dedup_verdict(dedup_input(article), state, dedup_opts, now=now)
+                verdict, update = dedup_verdict(dedup_input(article), state, opts, now=now)
             except Exception as err:  # noqa: BLE001 - parked with its reason, never dropped
                 await _park(pipeline, event, "dedup", err)
                 continue
@@ -111,3 +111,30 @@ def register_agents(pipeline: PipelineApp, enrich_opts: EnrichOptions,
             logger.info("article_deduplicated", article_id=final.article_id,
                         dup_kind=verdict.dup_kind, duplicate_of=verdict.duplicate_of,
                         version=verdict.version, cluster_id=verdict.cluster_id)
+
+    return dedup_articles
+
+
+def register_agents(pipeline: PipelineApp, enrich_opts: EnrichOptions,
+                    dedup_opts: DedupOptions, data_dir: Path) -> None:
+    # Models load once per process, before any event: here, or in each pool process.
+    pool = start_pool(enrich_opts, enrich_opts.processes) if enrich_opts.processes else None
+    models = None if pool else load_models(enrich_opts)
+    store = UpdateLogStore(pipeline.dedup_log, data_dir / "dedup-index",
+                           bucket_hours=dedup_opts.bucket_hours,
+                           expiry_hours=dedup_opts.expiry_hours)
+
+    # mode types receivers with mypy_extensions argument kinds that no plain `def` matches.
+    @pipeline.app.on_partitions_revoked.connect  # type: ignore[arg-type]
+    async def forget_dedup_index(app: object, *args: object, **kwargs: object) -> None:
+        # Another worker may own the log next; at the next event the index is rebuilt from it.
+        store.close()
+
+    # With a pool, one agent instance per pool process keeps every process busy; enrichment
+    # is stateless, so the order across instances does not matter.
+    pipeline.app.agent(pipeline.articles, name="enrich_articles",
+                       concurrency=max(1, enrich_opts.processes))(
+        enrich_agent(pipeline, models, pool))
+    # concurrency=1: the agent reads and writes its tables; more would race on them.
+    pipeline.app.agent(pipeline.dedup, name="dedup_articles", concurrency=1)(
+        dedup_agent(pipeline, store, dedup_opts))

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import faust
 
-from pipeline.worker.transport import broker_url
 from pipeline.settings import Settings
+from pipeline.worker.transport import broker_url
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 
-from pipeline.options import EnrichOptions
 from pipeline.enrich.enrichment import EnrichmentModels, enrich_article, load_models
+from pipeline.options import EnrichOptions
 from pipeline.records import ExtractedArticle
 
 _models: EnrichmentModels | None = None  # per pool process, set once by its initializer

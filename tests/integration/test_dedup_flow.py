@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
-from connectors.feeds.parsing import article_id_for, canonical_url
 from pipeline.dedup.verdict import dedup_input
-from pipeline.stack.workers import WorkerGroup
+from pipeline.identity import article_id_for, canonical_url
 from pipeline.records import EnrichedArticle, ExtractedArticle
+from pipeline.stack.workers import WorkerGroup
 from tests.conftest import Isolated
 from tests.integration.kafka_util import produce, read_topic, wait_for
 from tests.unit.pipeline.dedup.test_verdict import redressed_copy

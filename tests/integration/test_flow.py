@@ -18,9 +18,9 @@ from elasticsearch import Elasticsearch
 
 from pipeline.demo.site.server import DemoSite, serve_demo_site
 from pipeline.enrich.enrichment import enrich_article, load_models
-from pipeline.stack.workers import WorkerGroup
-from pipeline.records import DeadLetter, EnrichedArticle
 from pipeline.index.search import search_articles
+from pipeline.records import DeadLetter, EnrichedArticle
+from pipeline.stack.workers import WorkerGroup
 from tests.conftest import Isolated
 from tests.integration.kafka_util import consumer_lag, produce, read_topic, wait_for
 from tests.unit.pipeline.test_records import make_article

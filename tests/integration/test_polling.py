@@ -14,8 +14,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from pipeline.stack.workers import WorkerGroup
 from pipeline.records import ExtractedArticle
+from pipeline.stack.workers import WorkerGroup
 from tests.conftest import Isolated
 from tests.hostile_server import HostileServer, rss, send
 from tests.integration.kafka_util import read_topic, wait_for

@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 from pipeline.settings import PROJECT_ROOT, Settings
-from pipeline.stack.lifecycle import ensure_stack, format_kafka_storage, kafka_jvm, stack_status
 from pipeline.stack.install import ensure_kafka_libs, java, render_server_properties, stack_paths
+from pipeline.stack.lifecycle import ensure_stack, format_kafka_storage, kafka_jvm, stack_status
 
 
 def test_up_again_reuses_the_running_stack(stack: Settings) -> None:

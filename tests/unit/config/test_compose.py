@@ -16,8 +16,7 @@ import yaml
 from pydantic import BaseModel
 
 from pipeline import settings as settings_module
-from pipeline.settings import Settings
-from pipeline.settings import PROJECT_ROOT
+from pipeline.settings import PROJECT_ROOT, Settings
 
 ROOT = PROJECT_ROOT
 COMPOSE_FILE = ROOT / "docker-compose.yml"

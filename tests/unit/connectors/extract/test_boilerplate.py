@@ -1,6 +1,8 @@
 from pathlib import Path
 
-from connectors.extract.boilerplate import BlockStore, BoilerplateOptions, strip_learned_boilerplate
+from connectors.extract.boilerplate import strip_learned_boilerplate
+from connectors.poll.blocks import BlockStore
+from pipeline.options import BoilerplateOptions
 from tests.unit.pipeline.test_records import make_article
 
 PROMO = "Get the Harbourtown Gazette app for breaking news alerts on your phone, free."

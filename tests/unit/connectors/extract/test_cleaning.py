@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from connectors.extract.cleaning import CleanOptions, clean_text, is_chrome_line
+from connectors.extract.cleaning import clean_text, is_chrome_line
+from pipeline.options import CleanOptions
 from tests.conftest import SHARED
 
 SEEDS = SHARED / "seeds"

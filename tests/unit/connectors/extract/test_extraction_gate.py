@@ -16,7 +16,7 @@ from types import ModuleType
 import pytest
 
 from bench.extraction_bench import body_for
-from connectors.extract.extraction import ExtractOptions
+from pipeline.options import ExtractOptions
 
 F1_FLOOR = 0.975
 PRECISION_FLOOR = 0.975

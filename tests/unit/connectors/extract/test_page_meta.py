@@ -4,7 +4,7 @@ from connectors.extract.page_meta import modified_at, subtitle
 from pipeline.records import FeedEntry
 
 PUBLISHED = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
-CEILING = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
 def test_subtitle_from_a_standfirst_class() -> None:
@@ -16,21 +16,17 @@ def test_subtitle_from_a_standfirst_class() -> None:
 
 def test_modified_from_page_meta_and_json_ld() -> None:
     meta = '<meta property="article:modified_time" content="2026-11-21T10:30:00+01:00">'
-    assert modified_at(meta, None, published_at=PUBLISHED, ceiling=CEILING,
-                       min_year=1990) == datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
+    assert modified_at(meta, None, published_at=PUBLISHED, now=NOW) == datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
     ld = '<script type="application/ld+json">{"dateModified": "2026-11-21T12:00:00Z"}</script>'
-    assert modified_at(ld, None, published_at=PUBLISHED, ceiling=CEILING,
-                       min_year=1990) == datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+    assert modified_at(ld, None, published_at=PUBLISHED, now=NOW) == datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 
 def test_feed_updated_wins_and_implausible_dates_are_rejected() -> None:
     entry = FeedEntry(article_id="a", feed_url="https://f.example/rss", link="https://f.example/a",
                       updated=datetime(2026, 11, 21, 6, 0, tzinfo=UTC))
-    assert modified_at("", entry, published_at=PUBLISHED, ceiling=CEILING,
-                       min_year=1990) == entry.updated
+    assert modified_at("", entry, published_at=PUBLISHED, now=NOW) == entry.updated
     future = '<meta name="dateModified" content="2031-01-01T00:00:00Z">'
     before = '<meta name="dateModified" content="2026-11-01T00:00:00Z">'
     epoch = '<meta name="dateModified" content="1970-01-01T00:00:00Z">'
     for html in (future, before, epoch):
-        assert modified_at(html, None, published_at=PUBLISHED, ceiling=CEILING,
-                           min_year=1990) is None
+        assert modified_at(html, None, published_at=PUBLISHED, now=NOW) is None

@@ -1,16 +1,11 @@
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
-from connectors.feeds.parsing import (
-    article_id_for,
-    canonical_url,
-    parse_feed,
-    parse_feed_list,
-    source_domain,
-)
+from connectors.feeds.parsing import parse_feed
+from connectors.feeds.subscriptions import parse_feed_list
 from pipeline.errors import FeedRejected
+from pipeline.identity import article_id_for, canonical_url, source_domain
 from tests.conftest import TEST_DATA
 
 FEEDS = TEST_DATA / "feeds"

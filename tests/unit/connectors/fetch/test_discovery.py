@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
 
-from connectors.fetch.discovery import candidate_paths, discover_feeds, feed_links
-from connectors.feeds.parsing import FeedSubscription
-from connectors.fetch.fetching import Fetcher, make_client
 from connectors.feeds.opml import parse_opml, render_opml
+from connectors.feeds.subscriptions import FeedSubscription
+from connectors.fetch.discovery import candidate_paths, discover_feeds, feed_links
+from connectors.fetch.fetching import Fetcher, make_client
 from pipeline.errors import FeedRejected
 from pipeline.settings import FetchSettings
-from tests.hostile_server import HostileServer, rss, send
 from tests.conftest import TEST_DATA
+from tests.hostile_server import HostileServer, rss, send
 
 DATA = TEST_DATA / "feeds"
 HOME = b"""<html><head>

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from connectors.feeds.parsing import article_id_for
 from connectors.fetch.fetching import Fetcher, decode_html, fetch_page, make_client
 from pipeline.errors import FetchUnavailable, PageRejected
+from pipeline.identity import article_id_for
 from pipeline.records import FeedEntry
 from pipeline.settings import FetchSettings
 from tests.hostile_server import HostileServer

@@ -9,28 +9,16 @@ from collections.abc import AsyncIterator, Callable, Iterator
 import pytest
 from prometheus_client import REGISTRY
 
-from connectors.feeds.parsing import FeedSubscription, entry_identity
-from connectors.feeds.state import FeedState, SeenIds, seen_id
+from connectors.feeds.parsing import entry_identity
+from connectors.feeds.state import SeenIds, seen_id
+from connectors.feeds.subscriptions import FeedSubscription
 from connectors.fetch.fetching import Fetcher, make_client
 from connectors.poll.loop import PollLoop
 from connectors.poll.poller import Poller
+from connectors.poll.registry import Registry
 from pipeline.settings import FetchSettings, PollerSettings
 from tests.hostile_server import HostileServer, rss, send
-from tests.unit.connectors.poll.test_poller import ListSink
-
-
-class MemoryStates:
-    """The StateSink contract, kept in memory."""
-
-    def __init__(self) -> None:
-        self.saved: dict[str, FeedState] = {}
-        self.moves: list[tuple[str, str]] = []
-
-    async def save_state(self, state: FeedState) -> None:
-        self.saved[state.key] = state
-
-    async def move_feed(self, key: str, subscription: FeedSubscription) -> None:
-        self.moves.append((key, subscription.url))
+from tests.memory_sink import TOPICS, MemorySink
 
 
 @pytest.fixture(scope="module")
@@ -46,13 +34,13 @@ OPTS = PollerSettings(min_interval_s=0.05, failure_ceiling_s=0.2, jitter=0.1, co
 
 
 @pytest.fixture
-async def parts() -> AsyncIterator[tuple[PollLoop, ListSink, MemoryStates]]:
+async def parts() -> AsyncIterator[tuple[PollLoop, MemorySink]]:
     fetch = FetchSettings(allowed_networks=("127.0.0.0/8",), per_host_min_delay_s=0,
                           per_host_concurrency=8, total_timeout_s=3, read_timeout_s=3)
-    sink, states = ListSink(), MemoryStates()
+    sink = MemorySink()
     async with make_client(fetch) as client:
-        poller = Poller(sink, Fetcher(client, fetch), OPTS, owner="w1")
-        yield PollLoop(poller, states, OPTS), sink, states
+        poller = Poller(sink, TOPICS, Fetcher(client, fetch), OPTS, owner="w1")
+        yield PollLoop(poller, Registry(sink, TOPICS), OPTS), sink
 
 
 async def until(condition: Callable[[], bool], what: str, timeout_s: float = 20) -> None:
@@ -67,8 +55,8 @@ def fast(url: str) -> FeedSubscription:
 
 
 async def test_feeds_added_and_removed_while_running(
-        parts: tuple[PollLoop, ListSink, MemoryStates], server: HostileServer) -> None:
-    loop, sink, states = parts
+        parts: tuple[PollLoop, MemorySink], server: HostileServer) -> None:
+    loop, sink = parts
     server.routes["/f1.xml"] = lambda h: send(h, 200, rss([("x", server.url("/a/1"))]),
                                               "application/rss+xml")
     server.routes["/f2.xml"] = lambda h: send(h, 200, rss([("y", server.url("/a/2"))]),
@@ -88,19 +76,19 @@ async def test_feeds_added_and_removed_while_running(
     stop.set()
     await running
     assert sorted(a.url for a in sink.articles) == [server.url("/a/1"), server.url("/a/2")]
-    assert states.saved["k2"].owner == "w1" and states.saved["k2"].polls >= 5
+    assert sink.states["k2"].owner == "w1" and sink.states["k2"].polls >= 5
 
 
 async def test_a_feed_failing_forever_is_retried_and_shows_unhealthy(
-        parts: tuple[PollLoop, ListSink, MemoryStates], server: HostileServer) -> None:
-    loop, _, states = parts
+        parts: tuple[PollLoop, MemorySink], server: HostileServer) -> None:
+    loop, sink = parts
     stop = asyncio.Event()
     running = asyncio.create_task(loop.run(stop))
     loop.put("bad", fast(server.url("/error")), None)
     await until(lambda: server.hits.get("/error", 0) >= 8, "the failing feed retried")
     stop.set()
     await running
-    state = states.saved["bad"]
+    state = sink.states["bad"]
     assert state.health == "unhealthy" and state.consecutive_failures >= 8
     assert state.issues["http-500"] == state.failures_total
     # ...and in the metrics while owned (the gauge goes when the feed is released).
@@ -109,8 +97,8 @@ async def test_a_feed_failing_forever_is_retried_and_shows_unhealthy(
 
 
 async def test_once_polls_every_feed_exactly_once(
-        parts: tuple[PollLoop, ListSink, MemoryStates], server: HostileServer) -> None:
-    loop, _, _ = parts
+        parts: tuple[PollLoop, MemorySink], server: HostileServer) -> None:
+    loop, _ = parts
     for i in range(6):
         server.routes[f"/once{i}.xml"] = lambda h, i=i: send(
             h, 200, rss([(f"e{i}", server.url(f"/a/{i}"))]), "application/rss+xml")
@@ -121,8 +109,8 @@ async def test_once_polls_every_feed_exactly_once(
 
 
 async def test_removal_mid_poll_hands_over_what_was_emitted(
-        parts: tuple[PollLoop, ListSink, MemoryStates], server: HostileServer) -> None:
-    loop, sink, states = parts
+        parts: tuple[PollLoop, MemorySink], server: HostileServer) -> None:
+    loop, sink = parts
     links = [server.url("/a/3"), server.url("/slow")]
     server.routes["/mid.xml"] = lambda h: send(h, 200, rss([("fast", links[0]),
                                                              ("slow", links[1])]),
@@ -136,7 +124,7 @@ async def test_removal_mid_poll_hands_over_what_was_emitted(
     assert "mid" not in loop.polling and "mid" not in loop.feeds
     stop.set()
     await running
-    handed_over = states.saved["mid"]
+    handed_over = sink.states["mid"]
     seen = SeenIds.unpack(handed_over.seen)
     assert seen_id(entry_identity(links[0], links[0], "fast", None)) in seen
     assert seen_id(entry_identity(links[1], links[1], "slow", None)) not in seen

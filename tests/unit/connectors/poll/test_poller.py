@@ -1,43 +1,30 @@
 """The poller against the hostile local server: bad feeds and pages never stop it or lose data.
 
 Each test polls `LiveFeed`s as the poll loop keeps them (state and seen-set carried from one
-poll to the next); `ListSink` is the ArticleSink contract, not a Kafka mock.
+poll to the next); `MemorySink` is the RecordSink contract, not a Kafka mock.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from connectors.feeds.parsing import FeedSubscription, parse_feed
+from connectors.feeds.parsing import parse_feed
+from connectors.feeds.subscriptions import FeedSubscription
 from connectors.fetch.fetching import Fetcher, make_client
 from connectors.poll.poller import LiveFeed, Poller
-from pipeline.records import DeadLetter, ExtractedArticle
 from pipeline.settings import FetchSettings, PollerSettings
 from tests.hostile_server import HostileServer, rss, send
-
-
-class ListSink:
-    """An ArticleSink that keeps what it is given."""
-
-    def __init__(self) -> None:
-        self.articles: list[ExtractedArticle] = []
-        self.letters: list[DeadLetter] = []
-
-    async def publish(self, article: ExtractedArticle) -> None:
-        self.articles.append(article)
-
-    async def dead_letter(self, letter: DeadLetter) -> None:
-        self.letters.append(letter)
+from tests.memory_sink import TOPICS, MemorySink
 
 
 class Owner:
     """One LiveFeed per URL, carried across polls as the poll loop does."""
 
-    def __init__(self, poller: Poller, sink: ListSink) -> None:
+    def __init__(self, poller: Poller, sink: MemorySink) -> None:
         self.poller, self.sink = poller, sink
         self.feeds: dict[str, LiveFeed] = {}
 
@@ -69,9 +56,9 @@ def poller_opts(**changes: object) -> PollerSettings:
 async def owner() -> AsyncIterator[Owner]:
     fetch = FetchSettings(allowed_networks=("127.0.0.0/8",), per_host_min_delay_s=0,
                           total_timeout_s=3, read_timeout_s=3, max_bytes=4_000_000)
-    sink = ListSink()
+    sink = MemorySink()
     async with make_client(fetch) as client:
-        yield Owner(Poller(sink, Fetcher(client, fetch), poller_opts(), owner="t"), sink)
+        yield Owner(Poller(sink, TOPICS, Fetcher(client, fetch), poller_opts(), owner="t"), sink)
 
 
 def serve_feed(server: HostileServer, path: str, links: list[str], **headers: str) -> str:
@@ -281,10 +268,10 @@ async def test_unresolvable_feed_host_is_a_counted_failure_not_a_crash() -> None
     from tests.unit.connectors.fetch.test_fetching import no_such_name
 
     fetch = FetchSettings(per_host_min_delay_s=0, total_timeout_s=3)
-    sink = ListSink()
+    sink = MemorySink()
     async with make_client(fetch) as client:
         fetcher = Fetcher(client, fetch, getaddrinfo=no_such_name)
-        dns_owner = Owner(Poller(sink, fetcher, poller_opts(), owner="t"), sink)
+        dns_owner = Owner(Poller(sink, TOPICS, fetcher, poller_opts(), owner="t"), sink)
         result = await dns_owner.poll("http://no-such-host.invalid/rss")
     assert result.outcome == "dns-error"
     assert sink.articles == [] and sink.letters == []
@@ -292,7 +279,8 @@ async def test_unresolvable_feed_host_is_a_counted_failure_not_a_crash() -> None
 
 async def test_chrome_repeated_across_a_domain_is_learned_and_stripped(
         server: HostileServer, tmp_path: Path) -> None:
-    from connectors.extract.boilerplate import BlockStore, BoilerplateOptions
+    from connectors.poll.blocks import BlockStore
+    from pipeline.options import BoilerplateOptions
 
     promo = "The Gazette covers the twelve parishes of the lower Tessel valley every weekday."
     topics = ["tram", "ferry", "market", "bridge", "library", "museum"]
@@ -303,10 +291,10 @@ async def test_chrome_repeated_across_a_domain_is_learned_and_stripped(
         html = f"<html><body><article><h1>{topic}</h1>{body}<p>{promo}</p></article></body></html>"
         server.routes[f"/d/{i}"] = lambda h, html=html: send(h, 200, html.encode(), "text/html")
     fetch = FetchSettings(allowed_networks=("127.0.0.0/8",), per_host_min_delay_s=0)
-    sink = ListSink()
+    sink = MemorySink()
     blocks = BlockStore(tmp_path / "blocks.sqlite", BoilerplateOptions(min_pages=2))
     async with make_client(fetch) as client:
-        learning = Owner(Poller(sink, Fetcher(client, fetch), poller_opts(), owner="t",
+        learning = Owner(Poller(sink, TOPICS, Fetcher(client, fetch), poller_opts(), owner="t",
                                 blocks=blocks), sink)
         for i in range(len(topics)):  # one feed per page: learning happens page by page
             await learning.poll(serve_feed(server, f"/dfeed{i}.xml", [server.url(f"/d/{i}")]))
@@ -318,9 +306,9 @@ async def test_chrome_repeated_across_a_domain_is_learned_and_stripped(
 async def test_extraction_over_its_time_budget_is_dead_lettered_and_the_feed_goes_on(
         server: HostileServer) -> None:
     fetch = FetchSettings(allowed_networks=("127.0.0.0/8",), per_host_min_delay_s=0)
-    sink = ListSink()
+    sink = MemorySink()
     async with make_client(fetch) as client:
-        hasty = Owner(Poller(sink, Fetcher(client, fetch),
+        hasty = Owner(Poller(sink, TOPICS, Fetcher(client, fetch),
                              poller_opts(extract_timeout_s=0.000001), owner="t"), sink)
         result = await hasty.poll(serve_feed(server, "/budget.xml", [server.url("/a/40")]))
     assert result.outcome == "ok"

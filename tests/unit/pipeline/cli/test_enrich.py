@@ -6,7 +6,9 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
-from pipeline.cli.enrich import enrich_command, is_html, read_article
+from pipeline.cli.enrich import enrich_command, read_article
+from pipeline.cli.inputs import file_url, is_html
+from pipeline.settings import Settings
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 TEXT = ("Turkey sends troops to Idlib\n\nTurkey sent reinforcements to Idlib on Tuesday, the "
@@ -28,7 +30,7 @@ def _app() -> typer.Typer:
 def test_plain_text_file_first_line_is_the_title(tmp_path: Path) -> None:
     path = tmp_path / "story.txt"
     path.write_text(TEXT, encoding="utf-8")
-    article = read_article(str(path), NOW)
+    article = read_article(str(path), Settings(), NOW)
     assert article.title == "Turkey sends troops to Idlib"
     assert article.text.startswith("Turkey sent reinforcements")
     assert article.extraction.extractor == "plain-text"
@@ -38,8 +40,8 @@ def test_gzipped_html_goes_through_extraction(tmp_path: Path) -> None:
     path = tmp_path / "page.html.gz"
     path.write_bytes(gzip.compress(HTML.encode()))
     assert is_html(HTML) and not is_html(TEXT)
-    article = read_article(str(path), NOW)
-    assert "Leeds" in article.text and article.url.startswith("file://")
+    article = read_article(str(path), Settings(), NOW)
+    assert "Leeds" in article.text and article.url == file_url(path)
 
 
 def test_enrich_command_prints_json(tmp_path: Path) -> None:
@@ -56,3 +58,12 @@ def test_enrich_command_reports_a_missing_target() -> None:
     result = CliRunner().invoke(_app(), ["enrich", "/no/such/file.txt"])
     assert result.exit_code == 1
     assert "no such file" in result.output
+
+
+def test_a_file_has_one_identity_whichever_command_reads_it(tmp_path: Path) -> None:
+    from pipeline.cli.inputs import read_input
+
+    path = tmp_path / "page.html"
+    path.write_text(HTML, encoding="utf-8")
+    page = read_input(str(path), None, Settings().fetch, now=NOW)
+    assert read_article(str(path), Settings(), NOW).article_id == page.article_id  # type: ignore[union-attr]

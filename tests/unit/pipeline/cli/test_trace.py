@@ -7,8 +7,8 @@ from pathlib import Path
 
 import httpx
 
-from connectors.feeds.parsing import article_id_for, canonical_url
 from pipeline.demo.site.server import serve_demo_site
+from pipeline.identity import article_id_for, canonical_url
 
 
 def test_trace_prints_each_stage_of_one_article(tmp_path: Path) -> None:

@@ -8,13 +8,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from pipeline.dedup.verdict import (
-    DedupInput,
-    DedupOptions,
-    dedup_input,
-    dedup_verdict,
-    with_verdict,
-)
+from pipeline.cli.dedupe import dedupe_command, dedupe_lines
 from pipeline.dedup.state import (
     DocEntry,
     EncodedStateView,
@@ -22,10 +16,16 @@ from pipeline.dedup.state import (
     live_buckets,
 )
 from pipeline.dedup.text import signature, story_terms
-from pipeline.cli.dedupe import dedupe_command, dedupe_lines
+from pipeline.dedup.verdict import (
+    DedupInput,
+    DedupOptions,
+    dedup_input,
+    dedup_verdict,
+    with_verdict,
+)
 from pipeline.records import DedupVerdict, EnrichedArticle
-from tests.unit.pipeline.test_records import make_article
 from tests.conftest import SHARED
+from tests.unit.pipeline.test_records import make_article
 
 SEEDS = SHARED / "seeds"
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

@@ -1,6 +1,11 @@
 import pytest
 
-from pipeline.enrich.article_meta import lead_summary, normalise_authors, reading_time_s, section_from_url
+from pipeline.enrich.article_meta import (
+    lead_summary,
+    normalise_authors,
+    reading_time_s,
+    section_from_url,
+)
 
 
 def test_lead_summary_skips_chrome_and_title() -> None:

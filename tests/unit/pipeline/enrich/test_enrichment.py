@@ -45,7 +45,6 @@ def test_enrichment_keeps_every_extracted_field(models: EnrichmentModels) -> Non
 
 import dataclasses
 from datetime import timedelta
-from pathlib import Path
 
 from pipeline.records import EnrichedArticle
 from tests.conftest import SHARED

@@ -3,7 +3,14 @@ from collections.abc import Collection
 import pytest
 from spacy.language import Language
 
-from pipeline.enrich.entities import EntityOptions, Group, PlaceHints, entity_form, find_entities, load_ner
+from pipeline.enrich.entities import (
+    EntityOptions,
+    Group,
+    PlaceHints,
+    entity_form,
+    find_entities,
+    load_ner,
+)
 from pipeline.enrich.entity_text import demonym_country, name_runs, tokenize
 from pipeline.errors import ConfigError
 

@@ -1,6 +1,12 @@
 import pytest
 
-from pipeline.enrich.places import Gazetteer, PlaceCandidate, load_gazetteer, name_key, resolve_places
+from pipeline.enrich.places import (
+    Gazetteer,
+    PlaceCandidate,
+    load_gazetteer,
+    name_key,
+    resolve_places,
+)
 
 
 @pytest.fixture(scope="module")

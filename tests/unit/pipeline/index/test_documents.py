@@ -2,8 +2,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pipeline.index.documents import ClusterFeatures, es_action, index_template, parse_since, search_body
-from pipeline.enrich.enrichment import load_models, enrich_article
+from pipeline.enrich.enrichment import enrich_article, load_models
+from pipeline.index.documents import (
+    ClusterFeatures,
+    es_action,
+    index_template,
+    parse_since,
+    search_body,
+)
 from pipeline.settings import ElasticsearchSettings
 from tests.unit.pipeline.test_records import make_article
 

@@ -9,8 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from pipeline.stack import install as stack_install, procs as stack_procs
 from pipeline.settings import StackSettings
+from pipeline.stack import install as stack_install
+from pipeline.stack import procs as stack_procs
 
 
 def props(text: str) -> dict[str, str]:

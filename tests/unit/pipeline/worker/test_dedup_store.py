@@ -3,8 +3,8 @@
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pipeline.dedup.verdict import DedupInput, DedupOptions, dedup_verdict
 from pipeline.dedup.state import EncodedStateView, MemoryBucketStore
+from pipeline.dedup.verdict import DedupInput, DedupOptions, dedup_verdict
 from pipeline.worker.dedup_store import UpdateLogStore, decode_writes, encode_writes
 
 OPTS = DedupOptions()

@@ -1,8 +1,8 @@
 """Enrichment in a spawned pool process gives what in-process enrichment gives."""
 
 from pipeline.options import EnrichOptions
-from pipeline.worker.enrich_pool import enrich_payload, start_pool
 from pipeline.records import EnrichedArticle
+from pipeline.worker.enrich_pool import enrich_payload, start_pool
 from tests.unit.pipeline.test_records import make_article
 
 

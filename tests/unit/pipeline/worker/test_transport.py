@@ -1,8 +1,8 @@
 """The worker's Faust app runs on our transport, whose consumer bounds the broker's fetch wait."""
 
+from pipeline.settings import load_settings
 from pipeline.worker import transport as kafka_transport
 from pipeline.worker.app import create_app
-from pipeline.settings import load_settings
 
 
 def test_broker_url_names_every_bootstrap_server_with_our_scheme() -> None:

@@ -1,0 +1,78 @@
+"""`newsflow poll` (adapter): one poller process, wired from Settings.
+
+Feed ownership follows the registry consumer group; the owned feeds are polled by a PollLoop,
+and articles, dead letters and feed state go to Kafka through the process's one producer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+
+import structlog
+
+from connectors.fetch.fetching import Fetcher, make_client
+from connectors.poll.blocks import BlockStore
+from connectors.poll.loop import PollLoop
+from connectors.poll.ownership import FeedOwnership
+from connectors.poll.poller import Poller
+from connectors.poll.registry import Registry
+from pipeline.kafka import KafkaSink, ensure_topics, start_producer
+from pipeline.service import run_service
+from pipeline.settings import Settings
+
+logger = structlog.get_logger("newsflow.poller")
+
+
+def run(settings: Settings, *, once: bool = False) -> None:
+    run_service(lambda stop: serve(settings, stop, once=once),
+                metrics_port=settings.poller.metrics_port)
+
+
+async def serve(settings: Settings, stop: asyncio.Event, *, once: bool = False) -> None:
+    owner = settings.poller.worker_id or f"{socket.gethostname()}-{os.getpid()}"
+    await ensure_topics(settings.kafka, settings.topics)
+    producer = await start_producer(settings.kafka)
+    sink = KafkaSink(producer)
+    registry = Registry(sink, settings.topics)
+    # Per machine (pollers sharing a state dir share it); survives restarts.
+    blocks = BlockStore(settings.poller.state_dir / "boilerplate.sqlite", settings.boilerplate)
+    try:
+        async with make_client(settings.fetch) as client:
+            poller = Poller(sink, settings.topics, Fetcher(client, settings.fetch),
+                            settings.poller, settings.extract, owner=owner, blocks=blocks)
+            loop = PollLoop(poller, registry, settings.poller)
+            ownership = FeedOwnership(settings.kafka, settings.topics, settings.poller, loop,
+                                      registry)
+            await ownership.start()
+            logger.info("poller_started", owner=owner, once=once)
+            try:
+                await _poll_owned(ownership, loop, stop, once=once)
+            finally:
+                await ownership.stop()
+    finally:
+        await producer.stop()  # flushes the last state records
+        blocks.close()
+        logger.info("poller_stopped", owner=owner)
+
+
+async def _poll_owned(ownership: FeedOwnership, loop: PollLoop, stop: asyncio.Event, *,
+                      once: bool) -> None:
+    """Follow the registry and poll, concurrently; `once` waits for the owned set first."""
+    following = asyncio.create_task(ownership.run(stop))
+    try:
+        if once:
+            ready = asyncio.create_task(ownership.ready.wait())
+            await asyncio.wait({ready, following}, return_when=asyncio.FIRST_COMPLETED)
+            if following.done():
+                following.result()  # the registry consumer failed: raise its error
+            results = await loop.run(stop, once=True)
+            logger.info("poll_once_done", feeds=len(results),
+                        published=sum(r.published for r in results))
+            stop.set()
+        else:
+            await asyncio.gather(loop.run(stop), following)
+    finally:
+        stop.set()
+        await following

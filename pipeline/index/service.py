@@ -1,0 +1,38 @@
+"""`newsflow index` (adapter): one indexer process, wired from Settings."""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+
+from pipeline.index.indexer import Indexer, install_index, make_es, start_consumer
+from pipeline.kafka import KafkaSink, ensure_topics, start_producer
+from pipeline.service import run_service
+from pipeline.settings import Settings
+
+logger = structlog.get_logger("newsflow.indexer")
+
+
+def run(settings: Settings) -> None:
+    run_service(lambda stop: serve(settings, stop), metrics_port=settings.indexer.metrics_port)
+
+
+async def serve(settings: Settings, stop: asyncio.Event) -> None:
+    client = make_es(settings.es)
+    try:
+        await install_index(client, settings.es)
+        await ensure_topics(settings.kafka, settings.topics)
+        producer = await start_producer(settings.kafka)
+        consumer = await start_consumer(settings)
+        try:
+            indexer = Indexer(settings, consumer, client, KafkaSink(producer))
+            logger.info("indexer_started", topic=settings.topics.enriched,
+                        alias=settings.es.index_alias)
+            await indexer.run(stop)
+        finally:
+            await consumer.stop()
+            await producer.stop()
+    finally:
+        await client.close()
+        logger.info("indexer_stopped")

@@ -1,0 +1,30 @@
+"""`newsflow worker` (adapter): one Faust worker process (enrichment, then dedup), from Settings.
+
+Faust runs its own event loop and handles SIGTERM/SIGINT itself (the event in hand is finished,
+offsets committed); Prometheus metrics, Faust's and ours, are on `worker.web_port` at /metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import faust
+from faust.sensors.prometheus import setup_prometheus_sensors
+
+from pipeline.kafka import ensure_topics
+from pipeline.settings import Settings
+from pipeline.worker.agents import register_agents
+from pipeline.worker.app import create_app
+
+
+def run(settings: Settings) -> None:
+    asyncio.run(ensure_topics(settings.kafka, settings.topics))
+    pipeline = create_app(settings)
+    register_agents(pipeline, settings.enrich, settings.dedup, settings.worker.data_dir)
+    setup_prometheus_sensors(pipeline.app)
+    level = {"warning": "warn"}.get(settings.log_level, settings.log_level)
+    worker = faust.Worker(pipeline.app, loglevel=level, quiet=True)
+    # Faust's start-up spinner sets the root logger to DEBUG, so every debug call in faust and
+    # aiokafka (several per record) builds a LogRecord that the handler then drops.
+    worker.spinner = None
+    worker.execute_from_commandline()
