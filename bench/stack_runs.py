@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import re
@@ -11,8 +12,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
 from pipeline.kafka import start_producer
 from pipeline.settings import Settings
+from pipeline.stack.workers import run_names, settings_env
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -21,6 +25,62 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU of a process so far (Linux)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU of a process and all its descendants so far, the reaped ones included (their time
+    is in their parent's cutime/cstime)."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        times[pid] = sum(int(f) for f in fields[11:15]) / CLOCK_TICKS  # u/s time + children's
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [p for p, pp in parents.items() if pp == parent and p not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(times.get(pid, 0.0) for pid in tree)
+
+
+def isolated_env(run_id: str, state_dir: Path, extra: dict[str, object]) -> dict[str, str]:
+    """A bench run's settings as NEWSFLOW_* variables: its own names, defaults otherwise."""
+    return settings_env({**run_names(run_id, state_dir), **extra})
+
+
+async def _read_records(bootstrap: str, topic: str) -> list[tuple[bytes | None, bytes]]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer._client.force_metadata_update()  # noqa: SLF001 - a fresh topic
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        if not partitions:
+            return []
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        end = await consumer.end_offsets(partitions)
+        out: list[tuple[bytes | None, bytes]] = []
+        remaining = {tp for tp in partitions if end[tp] > 0}
+        while remaining:
+            for records in (await consumer.getmany(timeout_ms=1000)).values():
+                out.extend((r.key, r.value or b"") for r in records)
+            remaining = {tp for tp in remaining if await consumer.position(tp) < end[tp]}
+        return out
+    finally:
+        await consumer.stop()
+
+
+def read_records(bootstrap: str, topic: str) -> list[tuple[bytes | None, bytes]]:
+    """Every record of `topic` as it is now."""
+    return asyncio.run(_read_records(bootstrap, topic))
 
 
 async def produce(settings: Settings, topic: str, records: list[tuple[bytes, bytes]]) -> None:

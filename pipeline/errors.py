@@ -23,6 +23,18 @@ class NewsflowError(Exception):
         if reason is not None:
             self.reason = reason
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keyword-only fields: pickle (across a process pool) rebuilds from the message and
+        # restores the instance's attributes, instead of calling __init__(*args).
+        return (_rebuild, (type(self), str(self), self.__dict__))
+
+
+def _rebuild(cls: type[NewsflowError], message: str, attrs: dict[str, object]) -> NewsflowError:
+    error = Exception.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(attrs)
+    return error
+
 
 class ConfigError(NewsflowError):
     reason = "config-invalid"

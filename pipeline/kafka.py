@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Protocol
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import (
     KafkaConnectionError,
@@ -15,10 +16,12 @@ from aiokafka.errors import (
     TopicAlreadyExistsError,
 )
 
+from pipeline import telemetry
 from pipeline.errors import RejectedRecord, SinkUnavailable
 from pipeline.settings import KafkaSettings, TopicSettings
 
 logger = structlog.get_logger("newsflow.kafka")
+LAG_INTERVAL_S = 10.0
 
 
 def unreachable(kafka: KafkaSettings) -> SinkUnavailable:
@@ -111,3 +114,65 @@ class KafkaSink:
 
     async def flush(self) -> None:
         await self._producer.flush()
+
+
+class LagProbe:
+    """Real consumer lag of one consumer group, per partition: the end offset minus the
+    committed offset, exported as `newsflow_consumer_lag{group,topic,partition}`.
+
+    Read from the broker (the group's committed offsets, the topics' end offsets), so it is the
+    lag an operator would see with kafka-consumer-groups.sh, not a batch size. A broker that
+    does not answer leaves the last figures in place until the next measurement.
+    """
+
+    def __init__(self, kafka: KafkaSettings, group: str, topics: list[str]) -> None:
+        self._kafka = kafka
+        self._group = group
+        self._topics = topics
+        self._admin: AIOKafkaAdminClient | None = None
+        self._consumer: AIOKafkaConsumer | None = None
+
+    async def measure(self) -> dict[TopicPartition, int]:
+        try:
+            if self._admin is None or self._consumer is None:
+                self._admin = AIOKafkaAdminClient(
+                    bootstrap_servers=self._kafka.bootstrap_servers,
+                    client_id=f"{self._kafka.client_id}-lag",
+                    request_timeout_ms=int(self._kafka.request_timeout_s * 1000))
+                await self._admin.start()
+                self._consumer = AIOKafkaConsumer(
+                    bootstrap_servers=self._kafka.bootstrap_servers, enable_auto_commit=False,
+                    client_id=f"{self._kafka.client_id}-lag")
+                await self._consumer.start()
+            committed = await self._admin.list_consumer_group_offsets(self._group)
+            partitions = [TopicPartition(t, p) for t in self._topics
+                          for p in self._consumer.partitions_for_topic(t) or ()]
+            end = await self._consumer.end_offsets(partitions) if partitions else {}
+        except (KafkaError, OSError, asyncio.TimeoutError) as err:
+            logger.warning("lag_unmeasured", group=self._group, error=str(err))
+            await self.close()
+            return {}
+        lags = {}
+        for tp, end_offset in end.items():
+            done = committed.get(tp)
+            lags[tp] = max(0, end_offset - (done.offset if done and done.offset >= 0 else 0))
+            telemetry.CONSUMER_LAG.labels(group=self._group, topic=tp.topic,
+                                          partition=str(tp.partition)).set(lags[tp])
+        return lags
+
+    async def run(self, stop: asyncio.Event, interval_s: float = LAG_INTERVAL_S) -> None:
+        try:
+            while not stop.is_set():
+                await self.measure()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(interval_s):
+                        await stop.wait()
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        admin, consumer, self._admin, self._consumer = self._admin, self._consumer, None, None
+        if admin is not None:
+            await admin.close()
+        if consumer is not None:
+            await consumer.stop()

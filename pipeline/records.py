@@ -98,6 +98,7 @@ class ExtractedArticle(Record):
     byte_size: int
     fetched_at: datetime
     extraction: ExtractionOutcome
+    extracted_at: datetime | None = None  # stage timestamps: see ARCHITECTURE.md, Latency
 
 
 EntityKind = Literal["person", "organisation", "place"]
@@ -157,8 +158,9 @@ class EnrichedArticle(ExtractedArticle):
     duplicate_of: str | None = None  # article_id of the first copy seen
     similarity: float | None = None  # estimated Jaccard with the closest earlier copy
     cluster_id: str | None = None  # story cluster: the article_id that opened it
-    version: int = 1  # content versions seen under this URL: the ES external version
+    version: int = 1  # content versions seen under this URL (counted again after expiry)
     updated: bool = False  # True when this version replaces an earlier text of the same URL
+    deduplicated_at: datetime | None = None  # when dedup first judged this record
 
 
 class DedupVerdict(Record):
@@ -172,6 +174,7 @@ class DedupVerdict(Record):
     cluster_id: str
     version: int = 1
     updated: bool = False
+    deduplicated_at: datetime | None = None
 
 
 class DeadLetter(Record):
@@ -187,6 +190,8 @@ class DeadLetter(Record):
     key: str | None = None
     payload: str  # original payload (decoded leniently), or the failing input
     failed_at: datetime
+    attempts: int = 1  # tries before giving up (transient failures are retried first)
+    payload_truncated: bool = False  # the original was too large to keep whole
 
 
 R = TypeVar("R", bound=Record)

@@ -141,10 +141,21 @@ class PollerSettings(Slice):
     session_timeout_s: float = Field(default=10.0, ge=1)
     worker_id: str | None = None  # shown in `feeds status`; None: host-pid
     state_dir: ProjectPath = PROJECT_ROOT / ".stack" / "state"
-    max_entries_per_poll: int = Field(default=500, ge=1)
-    # Per-page budget for extraction, which runs off the event loop (Kafka heartbeats and
-    # other feeds go on); a page over budget is dead-lettered as extraction-timeout.
+    max_entries_per_poll: int = Field(default=500, ge=1)  # also the cap on entries in hand
+    # Extraction runs in a pool of processes (None: one per core). A page's budget counts
+    # from the moment a process starts on it; one over budget is dead-lettered as
+    # extraction-timeout and its process replaced.
+    extract_processes: int | None = Field(default=None, ge=1, le=256)
     extract_timeout_s: float = Field(default=20.0, gt=0)
+    # Pages fetched but not yet published, at most: fetching waits while this many are in
+    # hand, so a slow extraction pool or broker slows fetching instead of piling up pages.
+    pages_in_hand: int = Field(default=32, ge=1)
+    # A page whose fetch fails transiently (5xx, timeout, DNS) is retried on its own backoff,
+    # then dead-lettered with its reason after `retry_attempts` tries or `retry_max_age_s`.
+    retry_attempts: int = Field(default=8, ge=1)
+    retry_base_s: float = Field(default=15.0, gt=0)
+    retry_max_s: float = Field(default=1800.0, gt=0)
+    retry_max_age_s: float = Field(default=6 * 3600.0, gt=0)
     metrics_port: int = Field(default=0, ge=0, le=65535)  # 0: no metrics endpoint
 
 

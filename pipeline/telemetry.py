@@ -21,8 +21,14 @@ FEED_ISSUES = Counter("newsflow_feed_issues_total",
 FEEDS_BY_HEALTH = Gauge("newsflow_feeds", "Feeds this poller owns, by health.", ["health"])
 FEED_FAILURES = Gauge("newsflow_feed_consecutive_failures",
                       "Consecutive failed polls of each owned feed (0 = healthy).", ["feed"])
+POLLER_ARTICLES = Gauge("newsflow_poller_articles",
+                        "Articles the poller holds, by state: queued (in a host lane), in_hand "
+                        "(fetching, extracting or publishing), waiting (for a retry).", ["state"])
 BULK_SECONDS = Histogram("newsflow_bulk_seconds", "Elasticsearch bulk request latency.")
 INDEXER_BATCH = Gauge("newsflow_indexer_batch_size", "Records in the last indexer batch.")
+CONSUMER_LAG = Gauge("newsflow_consumer_lag",
+                     "Records of a partition its consumer group has not committed yet "
+                     "(end offset minus committed offset).", ["group", "topic", "partition"])
 
 
 def serve_metrics(port: int) -> None:

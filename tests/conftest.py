@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ import pytest
 
 from pipeline.kafka import ensure_topics
 from pipeline.settings import PROJECT_ROOT, Settings, load_settings
-from pipeline.stack.workers import settings_env
+from pipeline.stack.workers import run_names, settings_env
 
 SHARED = PROJECT_ROOT.parent / "shared"  # real pages and seeds, beside the project root
 TEST_DATA = PROJECT_ROOT / "tests" / "data"  # our own fixtures (feeds)
@@ -36,12 +35,6 @@ def stack() -> Settings:
     return settings
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class Isolated:
     """Unique topics, index alias, consumer groups and state dirs for one test."""
@@ -55,23 +48,10 @@ class Isolated:
 def isolated(stack: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Isolated]:
     run = f"t{uuid.uuid4().hex[:10]}"
     env = settings_env({
-        "topics.articles": f"{run}.articles",
-        "topics.enriched": f"{run}.enriched",
-        "topics.dead_letter": f"{run}.dead-letter",
-        "topics.feeds": f"{run}.feeds",
-        "topics.feed_state": f"{run}.feed-state",
-        "topics.dedup": f"{run}.dedup",
-        "topics.unique": f"{run}.unique",
+        **run_names(run, tmp_path),
         "topics.partitions": 2,
         "topics.feed_partitions": 4,
-        "poller.group_id": f"{run}-poller",
         "poller.session_timeout_s": 6,  # the broker's minimum: dead pollers are noticed fast
-        "es.index_alias": f"{run}-articles",
-        "worker.app_id": f"{run}-worker",
-        "worker.data_dir": tmp_path / "faust",
-        "worker.web_port": free_port(),
-        "indexer.group_id": f"{run}-indexer",
-        "poller.state_dir": tmp_path / "poller",
         "log_format": "json",
         "fetch.allowed_networks": '["127.0.0.0/8"]',  # the suite's servers are on loopback
         "fetch.per_host_min_delay_s": 0,

@@ -48,12 +48,12 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class HostileServer:
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.hits: dict[str, int] = {}
         self.agents: dict[str, set[str]] = {}  # path -> User-Agents that asked for it
         self.routes: dict[str, Callable[[BaseHTTPRequestHandler], None]] = {}
-        self._httpd = _QuietServer(("127.0.0.1", 0), self._handler())
-        self.base = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self._httpd = _QuietServer((host, 0), self._handler())  # any of 127.0.0.0/8
+        self.base = f"http://{host}:{self._httpd.server_address[1]}"
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._install_defaults()
 

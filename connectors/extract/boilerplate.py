@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Collection, Mapping
 from typing import Protocol
 
 from pipeline.options import BoilerplateOptions
@@ -20,7 +21,11 @@ _NORMALISE_RE = re.compile(r"[\W\d_]+", re.UNICODE)
 
 
 class BlockMemory(Protocol):
-    def pages_with(self, domain: str, fingerprint: str, *, excluding: str) -> int: ...
+    def pages_with(self, domain: str, fingerprints: Collection[str], *,
+                   excluding: str) -> Mapping[str, int]:
+        """For each fingerprint, on how many pages of `domain` other than `excluding` it was
+        seen (absent: none)."""
+        ...
 
 
 def fingerprint(block: str) -> str:
@@ -32,17 +37,11 @@ def fingerprint(block: str) -> str:
 def strip_learned_boilerplate(article: ExtractedArticle, memory: BlockMemory,
                               opts: BoilerplateOptions) -> tuple[ExtractedArticle, list[str]]:
     paragraphs = [p for p in article.text.split("\n\n") if p.strip()]
-    kept: list[str] = []
-    observed: list[str] = []
-    for paragraph in paragraphs:
-        if len(paragraph) < opts.min_chars:
-            kept.append(paragraph)
-            continue
-        fp = fingerprint(paragraph)
-        observed.append(fp)
-        seen_on = memory.pages_with(article.source_domain, fp, excluding=article.article_id)
-        if seen_on <= opts.min_pages:
-            kept.append(paragraph)
+    prints = [fingerprint(p) if len(p) >= opts.min_chars else None for p in paragraphs]
+    observed = [fp for fp in prints if fp is not None]
+    seen_on = memory.pages_with(article.source_domain, observed, excluding=article.article_id)
+    kept = [p for p, fp in zip(paragraphs, prints, strict=True)
+            if fp is None or seen_on.get(fp, 0) <= opts.min_pages]
     if len(kept) == len(paragraphs) or not kept:
         # Nothing learned applies, or everything would go: keep the page as extracted.
         return article, observed

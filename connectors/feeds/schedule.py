@@ -8,6 +8,9 @@ both. Order of the rules:
 3. failures back off exponentially from the minimum up to `failure_ceiling_s`, and a
    Retry-After is honoured, but nothing exceeds `max_interval_s`: a feed is never dropped;
 4. the whole interval gets +-`jitter`, so feeds added together drift apart.
+
+Articles have a schedule of their own: a page whose fetch failed transiently is tried again
+after `retry_delay_s`, whatever its feed's next poll.
 """
 
 from __future__ import annotations
@@ -87,3 +90,13 @@ def next_poll_at(inputs: ScheduleInputs, opts: PollerSettings, rng: random.Rando
     if opts.jitter:
         interval *= 1.0 + rng.uniform(-opts.jitter, opts.jitter)
     return inputs.now + timedelta(seconds=interval)
+
+
+def retry_delay_s(attempts: int, retry_after_s: float | None, opts: PollerSettings,
+                  rng: random.Random) -> float:
+    """Seconds before attempt `attempts + 1` of a page: exponential from `retry_base_s`,
+    jittered by half either way (many pages of one host fail together), capped at
+    `retry_max_s`, and never sooner than the server's Retry-After."""
+    delay = min(opts.retry_max_s, opts.retry_base_s * 2.0 ** min(max(attempts - 1, 0), 30))
+    delay *= rng.uniform(0.5, 1.5)
+    return max(delay, retry_after_s or 0.0)

@@ -19,12 +19,23 @@ from typing import Literal
 from pydantic import Field
 
 from connectors.feeds.schedule import ScheduleInputs, base_interval_s, next_poll_at
-from pipeline.records import Record
+from pipeline.records import FeedEntry, Record
 from pipeline.settings import PollerSettings
 
 Health = Literal["new", "healthy", "degraded", "unhealthy"]
 ID_BYTES = 8  # 64-bit entry ids: collision odds for 50,000 ids of one feed ~ 1e-10
 MAX_ENTRY_TIMES = 20  # the scheduler's rate sample
+
+
+class PendingEntry(Record):
+    """A new entry in hand: queued, being fetched, or waiting for its next attempt. Saved with
+    the feed, so a new owner (or a restart) picks it up even if it scrolled off the feed."""
+
+    entry: FeedEntry
+    attempts: int = 0  # fetches that failed transiently so far
+    first_seen_at: datetime
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
 
 
 class FeedState(Record):
@@ -55,6 +66,7 @@ class FeedState(Record):
     update_period_s: float | None = None
     max_age_s: float | None = None
     seen: str = ""  # SeenIds.pack()
+    pending: tuple[PendingEntry, ...] = ()  # entries in hand, oldest first
 
 
 def seen_id(identity: str) -> bytes:
@@ -115,11 +127,18 @@ def health_of(consecutive_failures: int, polls: int, opts: PollerSettings) -> He
     return "healthy" if polls else "new"
 
 
+def is_sendable_header(value: str | None) -> bool:
+    """Whether a validator can go back in a request header (HTTP headers are ASCII; a server
+    that sends a non-ASCII ETag would otherwise make every later poll of its feed fail)."""
+    return bool(value) and value.isascii() and value.isprintable()  # type: ignore[union-attr]
+
+
 def conditional_headers(state: FeedState) -> dict[str, str]:
     headers: dict[str, str] = {}
-    if state.validators_trusted and state.etag:
+    if state.validators_trusted and state.etag and is_sendable_header(state.etag):
         headers["If-None-Match"] = state.etag
-    if state.validators_trusted and state.last_modified:
+    if state.validators_trusted and state.last_modified and \
+            is_sendable_header(state.last_modified):
         headers["If-Modified-Since"] = state.last_modified
     return headers
 
@@ -176,7 +195,13 @@ def after_poll(state: FeedState, result: PollOutcome, *, now: datetime, pinned_s
         if result.outcome == "ok":
             update.update(ttl_s=result.ttl_s, update_period_s=result.update_period_s)
         if result.complete and result.body_hash:
-            update.update(etag=result.etag, last_modified=result.last_modified,
+            unsendable = [v for v in (result.etag, result.last_modified)
+                          if v and not is_sendable_header(v)]
+            if unsendable:
+                issues["validator-not-ascii"] += 1
+            update.update(etag=result.etag if is_sendable_header(result.etag) else None,
+                          last_modified=result.last_modified
+                          if is_sendable_header(result.last_modified) else None,
                           body_hash=result.body_hash)
         if result.validators_lied:
             update["validators_trusted"] = False

@@ -4,7 +4,7 @@ HTTP outcomes are classified here and nowhere else: a usable answer becomes an `
 (200 or 304), 408/425/429/5xx and network failures are `FetchUnavailable` (retry later, with
 Retry-After), anything else a `PageRejected` with a reason slug. Limits hold while streaming:
 the body cap applies to the *decompressed* size, so a gzip bomb is cut off, not inflated;
-redirects are followed by hand so every hop passes the SSRF guard.
+redirects are followed by hand; every connection passes the SSRF guard (netguard.py).
 """
 
 from __future__ import annotations
@@ -19,10 +19,17 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from connectors.fetch import robots
-from connectors.fetch.netguard import AddrInfo, NetworkGuard, system_getaddrinfo
+from connectors.fetch.netguard import (
+    AddrInfo,
+    GuardedBackend,
+    NetworkGuard,
+    is_certificate_error,
+    system_getaddrinfo,
+)
 from connectors.fetch.robots import RobotsCache
 from pipeline.errors import FetchUnavailable, PageRejected
 from pipeline.records import FeedEntry, FetchedPage
@@ -66,14 +73,34 @@ class HostLimiter:
         return semaphore
 
 
-def make_client(opts: FetchSettings) -> httpx.AsyncClient:
+class GuardedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport whose connections go through the SSRF guard (netguard.GuardedBackend).
+
+    httpx does not take a network backend, so the connection pool it built is replaced by the
+    same pool with one; proxies from the environment are never used (`trust_env` off).
+    """
+
+    def __init__(self, guard: NetworkGuard, limits: httpx.Limits) -> None:
+        super().__init__(trust_env=False, limits=limits)
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=GuardedBackend(guard))
+
+
+def make_client(opts: FetchSettings, *,
+                getaddrinfo: AddrInfo = system_getaddrinfo) -> httpx.AsyncClient:
     """The process's one HTTP client (connection pooling across feeds and pages)."""
     timeout = httpx.Timeout(opts.read_timeout_s, connect=opts.connect_timeout_s)
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=50)
     return httpx.AsyncClient(
         timeout=timeout,
         follow_redirects=False,  # followed by hand: each hop is checked
         headers={"User-Agent": opts.user_agent, "Accept-Encoding": "gzip, deflate"},
-        limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
+        transport=GuardedTransport(NetworkGuard(opts.allowed_networks, getaddrinfo), limits),
+        trust_env=False,
     )
 
 
@@ -148,19 +175,30 @@ async def read_capped(response: httpx.Response, max_bytes: int, *,
     return b"".join(chunks)
 
 
+def _check_target(url: str) -> None:
+    """Refuse what no request can be made to (a redirect to port 99999, to ftp:, no host)."""
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises ValueError out of 0-65535
+    except ValueError as err:
+        raise PageRejected(f"cannot fetch {url}: {err}", url=url, reason="invalid-url") from err
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise PageRejected(f"cannot fetch {url}: not an http(s) URL with a host", url=url,
+                           reason="invalid-url")
+
+
 @dataclass
 class Fetcher:
     """Everything a fetch needs, built once per process and shared by all feeds."""
 
-    client: httpx.AsyncClient
+    client: httpx.AsyncClient  # from make_client: its connections pass the SSRF guard
     opts: FetchSettings
-    getaddrinfo: AddrInfo = system_getaddrinfo
     guard: NetworkGuard = field(init=False)
     limiter: HostLimiter = field(init=False)
     robots: RobotsCache = field(init=False)
 
     def __post_init__(self) -> None:
-        self.guard = NetworkGuard(self.opts.allowed_networks, self.getaddrinfo)
+        self.guard = NetworkGuard(self.opts.allowed_networks)  # literal hops; names: the client
         self.limiter = HostLimiter(self.opts.per_host_concurrency, self.opts.per_host_min_delay_s)
         self.robots = RobotsCache(self.opts.user_agent)
 
@@ -176,7 +214,14 @@ class Fetcher:
                                    url=url, reason="timeout") from err
         except httpx.TimeoutException as err:
             raise FetchUnavailable(f"timed out: {err}", url=url, reason="timeout") from err
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as err:
+            # a redirect to port 99999, to ftp:, to a URL that does not parse
+            raise PageRejected(f"cannot fetch {url}: {err}", url=url,
+                               reason="invalid-url") from err
         except httpx.TransportError as err:
+            if is_certificate_error(err):
+                raise PageRejected(f"TLS certificate refused: {err}", url=url,
+                                   reason="tls-certificate") from err
             raise FetchUnavailable(f"{type(err).__name__}: {err}", url=url,
                                    reason="network-error") from err
 
@@ -195,7 +240,8 @@ class Fetcher:
         permanent: str | None = None
         still_permanent = True
         for _hop in range(self.opts.max_redirects + 1):
-            await self.guard.check(current)
+            _check_target(current)
+            self.guard.check_literal(current)
             host = (urlsplit(current).hostname or "").lower()
             semaphore = await self.limiter.acquire(host)
             try:

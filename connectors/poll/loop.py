@@ -1,9 +1,11 @@
 """The polling loop (adapter): which owned feed is due, a bounded number in flight at once.
 
-The set of feeds changes at run time: the ownership adapter (connectors/poll/registry.py) `put`s and
-`remove`s feeds as registry records arrive, and `release`s them when a rebalance moves them
-to another worker. Due times live in each feed's state (wall clock, so they survive a move),
-kept in a heap so a wake-up costs O(log n) however many feeds a worker owns.
+The set of feeds changes at run time: the ownership adapter (connectors/poll/ownership.py)
+`put`s and `remove`s feeds as registry records arrive and as rebalances move them between
+workers. Due times live in each feed's state (wall clock, so they survive a move), kept in a heap
+so a wake-up costs O(log n) however many feeds a worker owns. A feed's state is saved after a
+poll that changed it, and again as its entries in hand settle (every `FLUSH_S`, and at once when
+the last one does), so a new owner or a restart resumes from it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from pipeline.settings import PollerSettings
 
 logger = structlog.get_logger("newsflow.poller")
 EPOCH = datetime.fromtimestamp(0, tz=UTC)
+FLUSH_S = 2.0  # feeds whose entries settled are saved this often
 
 
 class PollLoop:
@@ -44,6 +47,8 @@ class PollLoop:
         self._health: Counter[Health] = Counter()
         self._once: deque[str] | None = None  # feeds still to poll in a `once` run
         self._gauged: set[str] = set()  # feeds with a failures gauge, removed when released
+        self._drained = asyncio.Event()  # a feed's last entry in hand settled: save it now
+        poller.articles.on_change = self._entries_changed
 
     # -- the owned set, changed by the ownership adapter ----------------------------------
     def put(self, key: str, subscription: FeedSubscription, state: FeedState | None) -> None:
@@ -57,9 +62,13 @@ class PollLoop:
         self.feeds[key] = live
         self._count_health(None, live.state.health)
         self._push(live)
+        for entry_id, pending in live.pending.items():  # left in hand by the previous owner
+            self._poller.articles.submit(live, entry_id, pending)
 
     async def remove(self, keys: Iterable[str], *, save: bool) -> None:
-        """Stop owning feeds; a poll in progress is cancelled (what it emitted is kept)."""
+        """Stop owning feeds: polls under way are cancelled, entries in hand released (those
+        being published finish first), and with `save` each feed's state is saved with what it
+        still holds, for its next owner."""
         keys = [k for k in keys if k in self.feeds]
         # Out of the owned set before anything is awaited: while the cancelled polls wind
         # down, the loop must not start a new poll of a feed it is handing over.
@@ -69,14 +78,15 @@ class PollLoop:
         for task in cancelled:
             task.cancel()
         await asyncio.gather(*cancelled, return_exceptions=True)
+        await asyncio.gather(*(self._poller.articles.release(live) for live in released))
         for live in released:
             self._count_health(live.state.health, None)
             if live.key in self._gauged:
                 telemetry.FEED_FAILURES.remove(live.key)
                 self._gauged.discard(live.key)
-        if save:  # an interrupted poll may have emitted entries: its seen-set must go too
+        if save:  # an interrupted poll may have taken entries in hand: they go too
             outcomes = await asyncio.gather(
-                *(self._save(live, force=True, always=live.key in interrupted)
+                *(self._save(live, force=True, always=live.key in interrupted or live.changed)
                   for live in released), return_exceptions=True)
             for live, outcome in zip(released, outcomes, strict=True):
                 if isinstance(outcome, BaseException):
@@ -94,20 +104,44 @@ class PollLoop:
         self._once = deque(self.feeds) if once else None
         stopper = asyncio.ensure_future(stop.wait())
         stopper.add_done_callback(lambda _: self._wake.set())
+        flusher = asyncio.create_task(self._flush_settled(), name="feed state flush")
         try:
             while not stop.is_set():
                 self._wake.clear()
                 now = datetime.now(UTC)
                 self._start_due(now)
                 if self._once is not None and not self._once and not self._inflight:
+                    await self._poller.articles.idle()  # every page fetched and published
                     break
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self._delay(now)):
                         await self._wake.wait()
         finally:
             stopper.cancel()
+            flusher.cancel()
             await self.remove(list(self.feeds), save=True)
         return self.results
+
+    def _entries_changed(self, live: LiveFeed) -> None:
+        live.changed = True
+        if not live.pending:
+            self._drained.set()
+
+    async def _flush_settled(self) -> None:
+        """Save the feeds whose entries settled or were rescheduled since their last save."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(FLUSH_S):
+                    await self._drained.wait()
+            self._drained.clear()
+            for live in [f for f in self.feeds.values() if f.changed]:
+                if live.key in self._inflight:
+                    continue  # its poll saves it when done
+                try:
+                    await self._save(live, force=True, always=True)
+                except NewsflowError as err:  # the state sink is down: the next save carries it
+                    logger.warning("feed_state_unsaved", feed_key=live.key, reason=err.reason,
+                                   error=str(err))
 
     def _start_due(self, now: datetime) -> None:
         free = self._opts.concurrency - len(self._inflight)
@@ -171,8 +205,13 @@ class PollLoop:
             (now - live.saved_at).total_seconds() >= self._opts.state_write_interval_s)
         if not changed or not (force or stale):
             return
+        live.changed = False  # set again by entries settling while the save is under way
         snapshot = live.snapshot()
-        await self._states.save_state(snapshot)
+        try:
+            await self._states.save_state(snapshot)
+        except BaseException:
+            live.changed = True
+            raise
         live.saved_at, live.saved_revision = now, snapshot.revision
 
     # -- bookkeeping -------------------------------------------------------------------------

@@ -7,6 +7,12 @@ reach a running poller. On revocation it stops the feeds' polls and saves their 
 acknowledged by the broker) before the group moves on, so the next owner resumes exactly where it
 stopped. A poller that dies is dropped from the group after `poller.session_timeout_s` and its
 partitions move to the others.
+
+The rebalance callbacks only record what changed: aiokafka swallows an exception raised in
+`on_partitions_assigned` (a broker restarting while the state was read), which left a poller
+holding partitions and polling none of their feeds. So the assigned partitions are paused, and
+the run loop loads their feed states and replays their registry records, retrying with backoff
+until it succeeds (or the partitions are revoked), and logs and counts every failed attempt.
 """
 
 from __future__ import annotations
@@ -16,17 +22,20 @@ import asyncio
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import KafkaError
 
 from connectors.feeds.state import FeedState
 from connectors.feeds.subscriptions import FeedSubscription
 from connectors.poll.loop import PollLoop
 from connectors.poll.registry import Registry, decode_table, read_table
-from pipeline.errors import BadRecord
+from pipeline import telemetry
+from pipeline.errors import BadRecord, NewsflowError
 from pipeline.kafka import start_client
 from pipeline.records import decode
 from pipeline.settings import KafkaSettings, PollerSettings, TopicSettings
 
 logger = structlog.get_logger("newsflow.poller")
+LOAD_BACKOFF_S = (0.5, 15.0)  # loading an assignment the broker could not serve: first, most
 
 
 class FeedOwnership(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -51,6 +60,8 @@ class FeedOwnership(ConsumerRebalanceListener):  # type: ignore[misc]
         self._pending: dict[str, tuple[int, FeedSubscription | None]] = {}
         self._states: dict[str, FeedState] = {}
         self._catch_up: dict[TopicPartition, int] | None = None
+        self._to_load: list[TopicPartition] | None = None  # assigned, state not loaded yet
+        self._load_backoff_s = LOAD_BACKOFF_S[0]
         self.ready = asyncio.Event()  # set once the assigned registry partitions are replayed
 
     async def start(self) -> None:
@@ -64,32 +75,52 @@ class FeedOwnership(ConsumerRebalanceListener):  # type: ignore[misc]
         partitions = {tp.partition for tp in revoked}
         keys = [k for k, p in self._owned.items() if p in partitions]
         self.ready.clear()
-        self._catch_up, self._pending, self._states = None, {}, {}
+        self._catch_up, self._pending, self._states, self._to_load = None, {}, {}, None
         await self._loop.remove(keys, save=True)
         for key in keys:
             del self._owned[key]
         logger.info("feeds_released", partitions=sorted(partitions), feeds=len(keys))
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        # No I/O here (see the module docstring): nothing is read until the state is loaded.
+        self._consumer.pause(*assigned)
+        self._to_load, self._pending, self._states = list(assigned), {}, {}
+        self._catch_up = None
+        self._load_backoff_s = LOAD_BACKOFF_S[0]
+
+    async def _load_assignment(self, assigned: list[TopicPartition]) -> None:
         partitions = sorted(tp.partition for tp in assigned)
         table = await read_table(self._kafka, self._topics.feed_state, partitions)
-        self._states = decode_table(table, FeedState, self._topics.feed_state)
-        self._pending = {}
+        states = decode_table(table, FeedState, self._topics.feed_state)
+        catch_up: dict[TopicPartition, int] = {}
         if assigned:
             await self._consumer.seek_to_beginning(*assigned)
-            self._catch_up = await self._consumer.end_offsets(list(assigned))
-        else:
-            self._catch_up = {}
-        logger.info("feeds_assigned", partitions=partitions, states=len(self._states))
+            catch_up = await self._consumer.end_offsets(list(assigned))
+        if self._to_load is not assigned:
+            return  # revoked (or reassigned) meanwhile: that assignment is gone
+        self._states, self._catch_up, self._to_load = states, catch_up, None
+        self._consumer.resume(*assigned)
+        logger.info("feeds_assigned", partitions=partitions, states=len(states))
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Apply registry changes to the loop until `stop` is set."""
+        """Apply registry changes to the loop until `stop` is set; a broker that is down or
+        restarting is waited for, never a reason to stop."""
         while not stop.is_set():
-            batch = await self._consumer.getmany(timeout_ms=500)
-            for records in batch.values():
-                for record in records:
-                    await self._apply(record)
-            await self._check_ready()
+            try:
+                if self._to_load is not None:
+                    await self._load_assignment(self._to_load)
+                batch = await self._consumer.getmany(timeout_ms=500)
+                for records in batch.values():
+                    for record in records:
+                        await self._apply(record)
+                await self._check_ready()
+            except (KafkaError, OSError, NewsflowError) as err:
+                telemetry.count("poll", "assignment-retry")
+                logger.warning("feeds_assignment_retry", error=f"{type(err).__name__}: {err}",
+                               reason=getattr(err, "reason", "kafka-error"),
+                               backoff_s=self._load_backoff_s)
+                await asyncio.sleep(self._load_backoff_s)  # a broker to wait for
+                self._load_backoff_s = min(self._load_backoff_s * 2, LOAD_BACKOFF_S[1])
 
     async def _apply(self, record: ConsumerRecord[bytes, bytes]) -> None:
         if record.key is None:

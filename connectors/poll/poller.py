@@ -1,9 +1,12 @@
-"""Polling one feed (adapter): fetch -> parse -> new entries -> pages -> articles -> a sink.
+"""Polling one feed (adapter): fetch -> parse -> new entries, handed to the article flow.
 
-Steps 2-4 of the flow: `parse_feed`, `fetch_page`, `extract_article`. A feed is polled as a
-`LiveFeed`: its subscription, its last `FeedState` and its seen-set, which is updated as each
-article is acknowledged by the sink, so a poll cancelled half-way (its feed moved to another
-worker) still hands over exactly what was emitted. `poll_loop.py` decides when and what.
+Steps 2-4 of the flow: `parse_feed` here, then `fetch_page` and `extract_article` in
+connectors/poll/articles.py. A feed is polled as a `LiveFeed`: its subscription, its last
+`FeedState`, its seen-set and the entries it has in hand (`pending`). An entry joins the seen-set
+only once it is settled (published, dead-lettered, or a duplicate of another feed's), and stays
+in `pending` until then, saved with the feed's state: a poll cancelled half-way (its feed moved
+to another worker) or a restart hands over exactly what was not finished. `loop.py` decides when
+each feed is polled.
 """
 
 from __future__ import annotations
@@ -11,19 +14,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import random
-from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import structlog
 
-from connectors.extract.boilerplate import strip_learned_boilerplate
-from connectors.extract.extraction import extract_article
 from connectors.feeds.parsing import ParsedFeed, entry_identity, parse_feed
 from connectors.feeds.schedule import max_age_s
 from connectors.feeds.state import (
     FeedState,
+    PendingEntry,
     PollOutcome,
     SeenIds,
     after_poll,
@@ -33,66 +33,53 @@ from connectors.feeds.state import (
     seen_id,
 )
 from connectors.feeds.subscriptions import FeedSubscription
-from connectors.fetch.fetching import Fetcher, HttpResult, fetch_page
-from connectors.poll.blocks import BlockStore
+from connectors.fetch.fetching import Fetcher, HttpResult
+from connectors.poll.articles import ArticleFlow
 from pipeline import telemetry
-from pipeline.errors import (
-    FetchUnavailable,
-    NewsflowError,
-    PageRejected,
-    RejectedRecord,
-    TransientError,
-)
-from pipeline.kafka import RecordSink
-from pipeline.options import ExtractOptions
-from pipeline.records import DeadLetter, ExtractedArticle, FeedEntry, FetchedPage
-from pipeline.settings import PollerSettings, TopicSettings
+from pipeline.errors import FetchUnavailable, NewsflowError
+from pipeline.records import FeedEntry
+from pipeline.settings import PollerSettings
 
 logger = structlog.get_logger("newsflow.poller")
-STAGE = "poll"
 BIG_FEED_BYTES = 256 * 1024
-RECENT_ARTICLES = 100_000  # cross-feed duplicates caught in-process; downstream dedup does the rest
+SUMMARY_CHARS = 1000  # of an entry in hand, as saved with its feed: bounds the state record
 
 
 @dataclass
 class LiveFeed:
-    """A feed this worker owns: subscription, state as last saved, and the live seen-set."""
+    """A feed this worker owns: subscription, state as last saved, the live seen-set and the
+    entries in hand."""
 
     key: str
     subscription: FeedSubscription
     state: FeedState
     seen: SeenIds
+    pending: dict[bytes, PendingEntry] = field(default_factory=dict)  # by seen id, oldest first
     saved_at: datetime | None = None  # when `state` was last handed to the state sink
     saved_revision: int = -1  # state.revision then
+    changed: bool = False  # entries settled or retried since the last save
 
     @classmethod
     def resume(cls, key: str, subscription: FeedSubscription,
                state: FeedState | None) -> LiveFeed:
         if state is None:
             state = FeedState(key=key, url=subscription.url)
-        return cls(key, subscription, state, SeenIds.unpack(state.seen))
+        pending = {entry_seen_id(p.entry): p for p in state.pending}
+        return cls(key, subscription, state, SeenIds.unpack(state.seen), pending)
 
     def snapshot(self) -> FeedState:
-        """The state to persist, including entries emitted by a poll still in progress."""
-        return self.state.model_copy(update={"seen": self.seen.pack()})
+        """The state to persist: the live seen-set and the entries still in hand."""
+        return self.state.model_copy(update={"seen": self.seen.pack(),
+                                             "pending": tuple(self.pending.values())})
 
 
 @dataclass
 class PollResult:
     feed_url: str
     outcome: str  # ok | not-modified | the error's reason
-    new_entries: int = 0
-    published: int = 0
-    dead_lettered: int = 0
-    retry_later: int = 0
-    duplicates: int = 0
+    new_entries: int = 0  # handed to the article flow by this poll
     moved_to: str | None = None
     problems: list[str] = field(default_factory=list)
-
-
-def _dead_letter(entry: FeedEntry, err: NewsflowError) -> DeadLetter:
-    return DeadLetter(stage=STAGE, reason=err.reason, error=str(err), key=entry.article_id,
-                      payload=entry.model_dump_json(), failed_at=datetime.now(UTC))
 
 
 async def _parse(response: HttpResult, url: str, now: datetime) -> ParsedFeed:
@@ -105,7 +92,7 @@ async def _parse(response: HttpResult, url: str, now: datetime) -> ParsedFeed:
                                    content_type=content_type)
 
 
-def _entry_seen_id(entry: FeedEntry) -> bytes:
+def entry_seen_id(entry: FeedEntry) -> bytes:
     return seen_id(entry_identity(entry.link, entry.guid, entry.title, entry.published))
 
 
@@ -115,24 +102,24 @@ def _validators_unchanged(state: FeedState, response: HttpResult) -> bool:
                                                   and modified == state.last_modified))
 
 
+def _in_hand(entry: FeedEntry, now: datetime) -> PendingEntry:
+    if entry.summary and len(entry.summary) > SUMMARY_CHARS:
+        entry = entry.model_copy(update={"summary": entry.summary[:SUMMARY_CHARS]})
+    return PendingEntry(entry=entry, first_seen_at=now)
+
+
 class Poller:
-    def __init__(self, sink: RecordSink, topics: TopicSettings, fetcher: Fetcher,
-                 opts: PollerSettings, extract: ExtractOptions = ExtractOptions(), *,
-                 owner: str = "poller", rng: random.Random | None = None,
-                 blocks: BlockStore | None = None) -> None:
-        self._blocks = blocks  # per-domain learned boilerplate; None: off
-        self._extract_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="extract")
-        self._sink = sink
-        self._topics = topics
+    def __init__(self, fetcher: Fetcher, articles: ArticleFlow, opts: PollerSettings, *,
+                 owner: str = "poller", rng: random.Random | None = None) -> None:
+        self.articles = articles
         self._fetcher = fetcher
         self._opts = opts
-        self._extract = extract
         self._owner = owner
         self._rng = rng or random.Random()
-        self._recent: OrderedDict[str, None] = OrderedDict()  # article ids claimed lately
 
     async def poll_feed(self, feed: LiveFeed) -> PollResult:
-        """Poll once; updates `feed.state` and `feed.seen`. Never raises for a bad feed."""
+        """Poll once; updates `feed.state` and hands new entries to the article flow. Never
+        raises for a bad feed."""
         now = datetime.now(UTC)
         state = feed.state
         url = feed.subscription.url
@@ -155,16 +142,20 @@ class Poller:
             outcome = PollOutcome(err.reason, failed=True, error=str(err),
                                   retry_after_s=retry_after)
             return self._finish(feed, outcome, now, log)
-        return await self._work_through(feed, parsed, response, body_hash, probe, now, log)
+        return self._hand_over(feed, parsed, response, body_hash, probe, now, log)
 
-    async def _work_through(self, feed: LiveFeed, parsed: ParsedFeed, response: HttpResult,
-                            body_hash: str, probe: bool, now: datetime,
-                            log: structlog.typing.FilteringBoundLogger) -> PollResult:
-        ids = [_entry_seen_id(e) for e in parsed.entries]
-        unseen = [(i, e) for i, e in zip(ids, parsed.entries, strict=True) if i not in feed.seen]
+    def _hand_over(self, feed: LiveFeed, parsed: ParsedFeed, response: HttpResult,
+                   body_hash: str, probe: bool, now: datetime,
+                   log: structlog.typing.FilteringBoundLogger) -> PollResult:
+        ids = [entry_seen_id(e) for e in parsed.entries]
+        unseen = [(i, e) for i, e in zip(ids, parsed.entries, strict=True)
+                  if i not in feed.seen and i not in feed.pending]
         feed.seen.touch(ids)
-        batch = unseen[: self._opts.max_entries_per_poll]
-        outcomes = await asyncio.gather(*(self._emit(feed, i, e) for i, e in batch))
+        # Entries in hand are bounded per feed; the rest wait for later polls of the feed.
+        room = max(0, self._opts.max_entries_per_poll - len(feed.pending))
+        batch = unseen[:room]
+        for entry_id, entry in batch:
+            feed.pending[entry_id] = _in_hand(entry, now)
         feed.seen.trim(seen_bound(len(parsed.entries), self._opts))
         issues = dict(parsed.issues)
         if parsed.problem:
@@ -175,22 +166,19 @@ class Poller:
         outcome = PollOutcome(
             "ok", url=response.permanent_redirect, probed=probe,
             validators_lied=probe and bool(unseen) and _validators_unchanged(feed.state, response),
-            complete=outcomes.count("retry") == 0 and len(batch) == len(unseen),
+            complete=len(batch) == len(unseen),
             etag=response.headers.get("etag"), last_modified=response.headers.get("last-modified"),
             body_hash=body_hash, max_age_s=max_age_s(response.headers.get("cache-control")),
             ttl_s=parsed.ttl_s, update_period_s=parsed.update_period_s,
             new_entries=len(batch), entry_times=times, issues=issues)
         result = self._finish(feed, outcome, now, log, parsed=parsed)
         result.new_entries = len(batch)
-        result.published = outcomes.count("ok")
-        result.dead_lettered = outcomes.count("dead-lettered")
-        result.retry_later = outcomes.count("retry")
-        result.duplicates = outcomes.count("duplicate")
+        for entry_id, _ in batch:  # after the state records the poll: it is saved with them
+            self.articles.submit(feed, entry_id, feed.pending[entry_id])
         log.info("feed_polled", format=parsed.format, entries=len(parsed.entries),
-                 new=result.new_entries, published=result.published,
-                 dead_lettered=result.dead_lettered, retry_later=result.retry_later,
-                 duplicates=result.duplicates, issues=issues or None, problem=parsed.problem,
-                 probed=probe or None, validators_lied=outcome.validators_lied or None)
+                 new=len(batch), in_hand=len(feed.pending), issues=issues or None,
+                 problem=parsed.problem, probed=probe or None,
+                 validators_lied=outcome.validators_lied or None)
         return result
 
     def _finish(self, feed: LiveFeed, outcome: PollOutcome, now: datetime,
@@ -219,66 +207,3 @@ class Poller:
         shows unhealthy instead of silently dropping out of the schedule."""
         log = logger.bind(feed_url=feed.subscription.url, feed_key=feed.key)
         self._finish(feed, PollOutcome(reason, failed=True, error=error), datetime.now(UTC), log)
-
-    def _claim(self, article_id: str) -> bool:
-        """False if this process already emitted the article from another feed."""
-        if article_id in self._recent:
-            return False
-        self._recent[article_id] = None
-        if len(self._recent) > RECENT_ARTICLES:
-            self._recent.popitem(last=False)
-        return True
-
-    async def _extract_within_budget(self, page: FetchedPage) -> ExtractedArticle:
-        """Extract in a worker thread under `extract_timeout_s`.
-
-        A page over budget is rejected; its thread finishes in the background (Python can't
-        stop it), which the pool's two threads bound.
-        """
-        work = asyncio.get_running_loop().run_in_executor(
-            self._extract_pool, extract_article, page, self._extract)
-        try:
-            return await asyncio.wait_for(work, timeout=self._opts.extract_timeout_s)
-        except TimeoutError as err:
-            raise PageRejected(f"extraction took over {self._opts.extract_timeout_s}s",
-                               url=page.url, reason="extraction-timeout") from err
-
-    async def _emit(self, feed: LiveFeed, entry_id: bytes, entry: FeedEntry) -> str:
-        log = logger.bind(article_id=entry.article_id, url=entry.link, feed_url=entry.feed_url)
-        if not self._claim(entry.article_id):
-            feed.seen.add(entry_id)
-            telemetry.count(STAGE, "duplicate")
-            log.info("article_duplicate", reason="seen-in-another-feed")
-            return "duplicate"
-        try:
-            page = await fetch_page(self._fetcher, entry)
-            article = await self._extract_within_budget(page)
-            observed: list[str] = []
-            if self._blocks is not None:
-                article, observed = strip_learned_boilerplate(article, self._blocks,
-                                                              self._blocks.options)
-            await self._sink.send(self._topics.articles, article.article_id,
-                                  article.model_dump_json().encode())
-            if self._blocks is not None:  # learn from what was really published, once
-                self._blocks.record(article.source_domain, article.article_id, observed)
-        except TransientError as err:
-            self._recent.pop(entry.article_id, None)
-            telemetry.count(STAGE, err.reason)
-            log.warning("article_retry_later", reason=err.reason, error=str(err))
-            return "retry"
-        except RejectedRecord as err:
-            letter = _dead_letter(entry, err)
-            await self._sink.send(self._topics.dead_letter, letter.key,
-                                  letter.model_dump_json().encode())
-            feed.seen.add(entry_id)
-            telemetry.count(STAGE, err.reason)
-            log.warning("article_dead_lettered", reason=err.reason, error=str(err))
-            return "dead-lettered"
-        except asyncio.CancelledError:
-            self._recent.pop(entry.article_id, None)  # cancelled: the next owner retries it
-            raise
-        feed.seen.add(entry_id)
-        telemetry.count(STAGE, "ok")
-        log.info("article_published", title=article.title,
-                 quality=article.extraction.quality, chars=article.extraction.text_length)
-        return "ok"

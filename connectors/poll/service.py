@@ -13,7 +13,8 @@ import socket
 import structlog
 
 from connectors.fetch.fetching import Fetcher, make_client
-from connectors.poll.blocks import BlockStore
+from connectors.poll.articles import ArticleFlow
+from connectors.poll.extract_pool import ExtractionPool
 from connectors.poll.loop import PollLoop
 from connectors.poll.ownership import FeedOwnership
 from connectors.poll.poller import Poller
@@ -36,24 +37,33 @@ async def serve(settings: Settings, stop: asyncio.Event, *, once: bool = False) 
     producer = await start_producer(settings.kafka)
     sink = KafkaSink(producer)
     registry = Registry(sink, settings.topics)
-    # Per machine (pollers sharing a state dir share it); survives restarts.
-    blocks = BlockStore(settings.poller.state_dir / "boilerplate.sqlite", settings.boilerplate)
+    # Learned boilerplate is per machine (pollers sharing a state dir share it) and survives
+    # restarts; the extraction processes read and write it.
+    pool = ExtractionPool(settings.extract, processes=settings.poller.extract_processes,
+                          budget_s=settings.poller.extract_timeout_s,
+                          blocks_path=settings.poller.state_dir / "boilerplate.sqlite",
+                          boilerplate=settings.boilerplate)
     try:
         async with make_client(settings.fetch) as client:
-            poller = Poller(sink, settings.topics, Fetcher(client, settings.fetch),
-                            settings.poller, settings.extract, owner=owner, blocks=blocks)
-            loop = PollLoop(poller, registry, settings.poller)
+            fetcher = Fetcher(client, settings.fetch)
+            articles = ArticleFlow(sink, settings.topics, fetcher, pool, settings.poller)
+            loop = PollLoop(Poller(fetcher, articles, settings.poller, owner=owner), registry,
+                            settings.poller)
             ownership = FeedOwnership(settings.kafka, settings.topics, settings.poller, loop,
                                       registry)
             await ownership.start()
-            logger.info("poller_started", owner=owner, once=once)
+            logger.info("poller_started", owner=owner, once=once,
+                        extract_processes=pool.processes)
             try:
                 await _poll_owned(ownership, loop, stop, once=once)
             finally:
                 await ownership.stop()
+                await articles.close()
+            if once:
+                logger.info("poll_once_done", feeds=len(loop.results), **articles.counts.settled)
     finally:
+        pool.close()
         await producer.stop()  # flushes the last state records
-        blocks.close()
         logger.info("poller_stopped", owner=owner)
 
 
@@ -67,9 +77,7 @@ async def _poll_owned(ownership: FeedOwnership, loop: PollLoop, stop: asyncio.Ev
             await asyncio.wait({ready, following}, return_when=asyncio.FIRST_COMPLETED)
             if following.done():
                 following.result()  # the registry consumer failed: raise its error
-            results = await loop.run(stop, once=True)
-            logger.info("poll_once_done", feeds=len(results),
-                        published=sum(r.published for r in results))
+            await loop.run(stop, once=True)
             stop.set()
         else:
             await asyncio.gather(loop.run(stop), following)

@@ -43,7 +43,8 @@ def trace_stages(page: FetchedPage, settings: Settings, models: EnrichmentModels
     verdict, _update = dedup_verdict(dedup_input(enriched), EncodedStateView(MemoryBucketStore()),
                                      settings.dedup, now=now)
     yield "verdict", verdict.model_dump(mode="json")
-    yield "index", es_action(with_verdict(enriched, verdict), settings.es.index_alias)
+    yield "index", es_action(with_verdict(enriched, verdict), settings.es.index_alias,
+                             indexed_at=now)
 
 
 def trace_command(

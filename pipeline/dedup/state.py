@@ -8,6 +8,8 @@ key starts with its bucket, so an entry is forgotten by dropping whole buckets, 
     {bucket}|m|b{n}:{rows hex}  -> member ids    MinHash LSH bucket, newest last, capped
     {bucket}|m|t:{term}         -> member ids    story-term postings, newest last, capped
     {bucket}|d|{article id}     -> DocEntry      signature, root, cluster, event time
+    {bucket}|v|{source}         -> DedupVerdict  JSON: the verdict the record at `source`
+                                                 (topic:partition:offset) got, for its replays
 
 Readers look in every live bucket, newest first; writers write the current bucket only. An
 adapter provides a `BucketStore` (bytes in, bytes out) and applies `encoded_writes(update)`:
@@ -65,6 +67,8 @@ class DedupStateView(Protocol):
 
     def doc(self, bucket: int, article_id: str) -> DocEntry | None: ...
 
+    def verdict(self, bucket: int, source: str) -> bytes | None: ...  # DedupVerdict JSON
+
 
 @dataclass(frozen=True)
 class DedupUpdate:
@@ -75,6 +79,7 @@ class DedupUpdate:
     contents: tuple[tuple[str, ContentEntry], ...] = ()
     members: tuple[tuple[str, tuple[str, ...]], ...] = ()
     docs: tuple[tuple[str, DocEntry], ...] = ()
+    verdicts: tuple[tuple[str, bytes], ...] = ()  # source -> DedupVerdict JSON
 
 
 # --- buckets -------------------------------------------------------------------
@@ -162,6 +167,9 @@ class EncodedStateView:
         raw = self._store.get(bucket, state_key(bucket, b"d", article_id))
         return None if raw is None else _decode_doc(raw)
 
+    def verdict(self, bucket: int, source: str) -> bytes | None:
+        return self._store.get(bucket, state_key(bucket, b"v", source))
+
 
 def encoded_writes(update: DedupUpdate) -> Iterator[tuple[int, bytes, bytes]]:
     """(bucket, key, value) for each write of `update`, in the `EncodedStateView` layout."""
@@ -174,6 +182,8 @@ def encoded_writes(update: DedupUpdate) -> Iterator[tuple[int, bytes, bytes]]:
         yield b, state_key(b, b"m", key), ",".join(ids).encode()
     for article_id, doc in update.docs:
         yield b, state_key(b, b"d", article_id), _encode_doc(doc)
+    for source, verdict in update.verdicts:
+        yield b, state_key(b, b"v", source), verdict
 
 
 @dataclass

@@ -45,7 +45,7 @@ scatter/gather round trip per article and loses the atomic read-then-write of on
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from pipeline.dedup.state import (
@@ -94,6 +94,7 @@ def with_verdict(article: EnrichedArticle, verdict: DedupVerdict) -> EnrichedArt
         "dup_kind": verdict.dup_kind, "duplicate_of": verdict.duplicate_of,
         "similarity": verdict.similarity, "cluster_id": verdict.cluster_id,
         "version": verdict.version, "updated": verdict.updated,
+        "deduplicated_at": verdict.deduplicated_at,
     })
 
 
@@ -157,10 +158,36 @@ def _url_key(url: str) -> str:
 
 
 def dedup_verdict(article: DedupInput, state: DedupStateView, opts: DedupOptions, *,
-                  now: datetime) -> tuple[DedupVerdict, DedupUpdate]:
-    """The verdict on `article` given what `state` remembers, and the writes it implies."""
+                  now: datetime, source: str | None = None) -> tuple[DedupVerdict, DedupUpdate]:
+    """The verdict on `article` given what `state` remembers, and the writes it implies.
+
+    `source` names the record being judged (topic:partition:offset). Its verdict is stored
+    with the other writes, and a replay of that record (a worker killed after writing its
+    state, before its output was acknowledged) gets the same verdict back and writes nothing:
+    judged again, it would find its own state and call itself a `same_url` repeat, which is
+    neither indexed nor sent to the unique topic.
+    """
+    if source is not None:
+        stored = _stored_verdict(state, opts, now, source, article.article_id)
+        if stored is not None:
+            return stored, DedupUpdate(bucket_of(now.timestamp(), opts.bucket_hours))
     feats = text_features(article.title, article.text, opts)
-    return verdict_for_features(article, feats, state, opts, now=now)
+    verdict, update = verdict_for_features(article, feats, state, opts, now=now)
+    verdict = verdict.model_copy(update={"deduplicated_at": now})
+    if source is not None:
+        update = replace(update, verdicts=((source, verdict.model_dump_json().encode()),))
+    return verdict, update
+
+
+def _stored_verdict(state: DedupStateView, opts: DedupOptions, now: datetime, source: str,
+                    article_id: str) -> DedupVerdict | None:
+    for bucket in live_buckets(now.timestamp(), opts.bucket_hours, opts.expiry_hours):
+        raw = state.verdict(bucket, source)
+        if raw is not None:
+            verdict = DedupVerdict.model_validate_json(raw)
+            # The same record, not another one at that offset of a recreated topic.
+            return verdict if verdict.article_id == article_id else None
+    return None
 
 
 def verdict_for_features(article: DedupInput, feats: TextFeatures, state: DedupStateView,

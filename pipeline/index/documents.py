@@ -58,19 +58,43 @@ def is_indexed(article: EnrichedArticle) -> bool:
     return article.dup_kind != "same_url"
 
 
-def es_action(article: EnrichedArticle, alias: str) -> JsonDict:
-    """One bulk `index` action: _id = article_id, so a redelivered record overwrites.
+def es_version(article: EnrichedArticle) -> int:
+    """The external version of the article's document: when dedup first judged this text, in
+    milliseconds. A later text of a URL always wins, even after dedup forgot the URL (expiry)
+    and counted its `version` from 1 again; a replay of the same record carries the same
+    instant (the stored verdict), so it overwrites; an older text is refused with 409."""
+    if article.deduplicated_at is not None:
+        return int(article.deduplicated_at.timestamp() * 1000)
+    return article.version
 
-    External versioning (`version` from dedup: 2 for the first update of a URL, ...) keeps the
-    newest text: a replay of the same version overwrites, an older one is refused with 409.
-    """
+
+STAGES = ("extract", "enrich", "dedup", "index")
+
+
+def latency_ms(article: EnrichedArticle, indexed_at: datetime) -> dict[str, int]:
+    """Milliseconds each stage took to pass the article on, from the stage timestamps, and
+    `total` from fetch to index (searchable within the index's refresh interval after)."""
+    marks = (article.fetched_at, article.extracted_at, article.enriched_at,
+             article.deduplicated_at, indexed_at)
+    out = {stage: round((end - start).total_seconds() * 1000)
+           for stage, start, end in zip(STAGES, marks[:-1], marks[1:], strict=True)
+           if start is not None and end is not None}
+    out["total"] = round((indexed_at - article.fetched_at).total_seconds() * 1000)
+    return out
+
+
+def es_action(article: EnrichedArticle, alias: str, *, indexed_at: datetime) -> JsonDict:
+    """One bulk `index` action: _id = article_id, so a redelivered record overwrites."""
+    source = article.model_dump(mode="json")
+    source["indexed_at"] = indexed_at.isoformat()
+    source["latency_ms"] = latency_ms(article, indexed_at)
     return {
         "_op_type": "index",
         "_index": alias,
         "_id": article.article_id,
-        "_version": article.version,
+        "_version": es_version(article),
         "_version_type": "external_gte",
-        "_source": article.model_dump(mode="json"),
+        "_source": source,
     }
 
 

@@ -44,6 +44,13 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     return True
 
 
+def free_port() -> int:
+    """A port nothing listens on now (the kernel's pick), for a worker's web server."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def port_holder(port: int) -> str:
     """Best effort 'name (pid N)' of the listener, for the error message."""
     try:

@@ -34,6 +34,9 @@ def create_app(settings: Settings) -> PipelineApp:
         web_port=settings.worker.web_port,
         web_bind="127.0.0.1",
         producer_acks=-1,
+        # The broker's default message.max.bytes; aiokafka's 1,000,000 would refuse records the
+        # broker takes (the limit is checked before sending: pipeline/worker/outputs.py).
+        producer_max_request_size=1_048_576,
         consumer_auto_offset_reset="earliest",
     )
     topics = settings.topics

@@ -1,7 +1,8 @@
 """`newsflow worker` (adapter): one Faust worker process (enrichment, then dedup), from Settings.
 
 Faust runs its own event loop and handles SIGTERM/SIGINT itself (the event in hand is finished,
-offsets committed); Prometheus metrics, Faust's and ours, are on `worker.web_port` at /metrics.
+offsets committed); Prometheus metrics, Faust's and ours (consumer lag of the worker's group
+included), are on `worker.web_port` at /metrics.
 """
 
 from __future__ import annotations
@@ -9,12 +10,15 @@ from __future__ import annotations
 import asyncio
 
 import faust
+import structlog
 from faust.sensors.prometheus import setup_prometheus_sensors
 
-from pipeline.kafka import ensure_topics
+from pipeline.kafka import LAG_INTERVAL_S, LagProbe, ensure_topics
 from pipeline.settings import Settings
 from pipeline.worker.agents import register_agents
 from pipeline.worker.app import create_app
+
+logger = structlog.get_logger("newsflow.worker")
 
 
 def run(settings: Settings) -> None:
@@ -22,6 +26,19 @@ def run(settings: Settings) -> None:
     pipeline = create_app(settings)
     register_agents(pipeline, settings.enrich, settings.dedup, settings.worker.data_dir)
     setup_prometheus_sensors(pipeline.app)
+
+    @pipeline.app.task  # type: ignore[untyped-decorator]
+    async def announce() -> None:  # models are loaded by now: ready for events
+        logger.info("worker_started", app_id=settings.worker.app_id,
+                    topic=settings.topics.articles)
+
+    lag = LagProbe(settings.kafka, settings.worker.app_id,
+                   [settings.topics.articles, settings.topics.dedup])
+
+    @pipeline.app.timer(LAG_INTERVAL_S)  # type: ignore[untyped-decorator]
+    async def report_lag() -> None:
+        await lag.measure()
+
     level = {"warning": "warn"}.get(settings.log_level, settings.log_level)
     worker = faust.Worker(pipeline.app, loglevel=level, quiet=True)
     # Faust's start-up spinner sets the root logger to DEBUG, so every debug call in faust and

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from connectors.fetch.fetching import Fetcher, decode_html, fetch_page, make_client
+from connectors.fetch.netguard import is_forbidden
 from pipeline.errors import FetchUnavailable, PageRejected
 from pipeline.identity import article_id_for
 from pipeline.records import FeedEntry
 from pipeline.settings import FetchSettings
-from tests.hostile_server import HostileServer
+from tests.hostile_server import HostileServer, send
 
 LOOPBACK = ("127.0.0.0/8",)
 
@@ -93,8 +95,8 @@ async def no_such_name(host: str, port: int) -> list[tuple[object, ...]]:
 
 async def test_unresolvable_name_is_retryable() -> None:
     settings = opts()
-    async with make_client(settings) as client:
-        fetcher = Fetcher(client, settings, getaddrinfo=no_such_name)
+    async with make_client(settings, getaddrinfo=no_such_name) as client:
+        fetcher = Fetcher(client, settings)
         with pytest.raises(FetchUnavailable) as info:
             await fetcher.get("http://no-such-host.invalid/feed")
     assert info.value.reason == "dns-error"
@@ -114,6 +116,63 @@ async def test_ssrf_guard_checks_every_redirect_hop(fetcher: Fetcher, server: Ho
         await fetcher.get(server.url("/to-metadata"))
     assert info.value.reason == "ssrf-blocked"
     assert "169.254.169.254" in str(info.value)
+
+
+async def test_a_name_is_resolved_once_per_connection_and_checked_there(
+        server: HostileServer) -> None:
+    """The guard and the connection use one answer: a second lookup (the old way) would let
+    a DNS answer change between the check and the connect (rebinding)."""
+    port = int(server.base.rsplit(":", 1)[1])
+    answers = {"site.test": "127.0.0.1", "inside.test": "10.1.2.3"}
+    lookups: list[str] = []
+
+    async def resolver(host: str, port: int) -> list[tuple[object, ...]]:
+        lookups.append(host)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answers[host], port))]
+
+    settings = opts()
+    async with make_client(settings, getaddrinfo=resolver) as client:
+        fetcher = Fetcher(client, settings)
+        page = await fetcher.get(f"http://site.test:{port}/page")
+        with pytest.raises(PageRejected) as info:
+            await fetcher.get(f"http://inside.test:{port}/page")
+    assert page.status == 200 and lookups == ["site.test", "inside.test"]
+    assert info.value.reason == "ssrf-blocked" and "10.1.2.3" in str(info.value)
+
+
+@pytest.mark.parametrize("address", [
+    "100.64.0.1",  # shared address space, where cloud metadata services may live
+    "192.0.0.170", "192.0.0.9",  # IETF protocol assignments
+    "2002:7f00:1::",  # 6to4 wrapping 127.0.0.1
+    "::ffff:169.254.169.254", "64:ff9b::a00:1",  # IPv4 mapped, and NAT64 of 10.0.0.1
+    "fec0::1",  # site-local
+    "224.0.0.251", "ff02::1", "0.0.0.0", "198.18.0.1",
+])
+def test_non_global_addresses_are_forbidden(address: str) -> None:
+    assert is_forbidden(ipaddress.ip_address(address))
+
+
+@pytest.mark.parametrize("address", ["8.8.8.8", "2606:4700:4700::1111", "2002:808:808::"])
+def test_public_addresses_pass(address: str) -> None:
+    assert not is_forbidden(ipaddress.ip_address(address))
+
+
+async def test_proxy_variables_in_the_environment_are_ignored(
+        fetcher: Fetcher, server: HostileServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:1")  # nothing listens there
+    settings = opts()
+    async with make_client(settings) as client:
+        assert (await Fetcher(client, settings).get(server.url("/page"))).status == 200
+
+
+async def test_a_redirect_to_an_impossible_port_is_rejected_not_raised(
+        fetcher: Fetcher, server: HostileServer) -> None:
+    server.routes["/to-port-99999"] = lambda h: send(h, 302, b"", "text/plain",
+                                                     {"Location": "http://127.0.0.1:99999/x"})
+    with pytest.raises(PageRejected) as info:
+        await fetch_page(fetcher, entry(server.url("/to-port-99999")))
+    assert info.value.reason == "invalid-url"
 
 
 async def test_invalid_utf8_and_wrong_charset_decode_without_crashing(

@@ -13,6 +13,8 @@ from connectors.feeds.parsing import entry_identity
 from connectors.feeds.state import SeenIds, seen_id
 from connectors.feeds.subscriptions import FeedSubscription
 from connectors.fetch.fetching import Fetcher, make_client
+from connectors.poll.articles import ArticleFlow
+from connectors.poll.extract_pool import ExtractionPool
 from connectors.poll.loop import PollLoop
 from connectors.poll.poller import Poller
 from connectors.poll.registry import Registry
@@ -34,13 +36,15 @@ OPTS = PollerSettings(min_interval_s=0.05, failure_ceiling_s=0.2, jitter=0.1, co
 
 
 @pytest.fixture
-async def parts() -> AsyncIterator[tuple[PollLoop, MemorySink]]:
+async def parts(extraction_pool: ExtractionPool) -> AsyncIterator[tuple[PollLoop, MemorySink]]:
     fetch = FetchSettings(allowed_networks=("127.0.0.0/8",), per_host_min_delay_s=0,
                           per_host_concurrency=8, total_timeout_s=3, read_timeout_s=3)
     sink = MemorySink()
     async with make_client(fetch) as client:
-        poller = Poller(sink, TOPICS, Fetcher(client, fetch), OPTS, owner="w1")
-        yield PollLoop(poller, Registry(sink, TOPICS), OPTS), sink
+        fetcher = Fetcher(client, fetch)
+        flow = ArticleFlow(sink, TOPICS, fetcher, extraction_pool, OPTS)
+        yield PollLoop(Poller(fetcher, flow, OPTS, owner="w1"), Registry(sink, TOPICS), OPTS), sink
+        await flow.close()
 
 
 async def until(condition: Callable[[], bool], what: str, timeout_s: float = 20) -> None:
@@ -65,6 +69,7 @@ async def test_feeds_added_and_removed_while_running(
     running = asyncio.create_task(loop.run(stop))
     loop.put("k1", fast(server.url("/f1.xml")), None)
     await until(lambda: server.hits.get("/f1.xml", 0) >= 3, "f1 polled repeatedly")
+    await until(lambda: len(sink.articles) == 1, "f1's page published")
     loop.put("k2", fast(server.url("/f2.xml")), None)
     await until(lambda: server.hits.get("/f2.xml", 0) >= 1, "f2 picked up at run time")
     await loop.remove(["k1"], save=False)
@@ -73,6 +78,7 @@ async def test_feeds_added_and_removed_while_running(
     await until(lambda: server.hits["/f2.xml"] >= f2_hits + 5, "f2 still polled")
     # Removed: never polled again (a request cancelled in flight may still reach the server).
     assert server.hits["/f1.xml"] <= f1_hits + 1
+    await until(lambda: len(sink.articles) == 2, "f2's page published")
     stop.set()
     await running
     assert sorted(a.url for a in sink.articles) == [server.url("/a/1"), server.url("/a/2")]
@@ -128,4 +134,5 @@ async def test_removal_mid_poll_hands_over_what_was_emitted(
     seen = SeenIds.unpack(handed_over.seen)
     assert seen_id(entry_identity(links[0], links[0], "fast", None)) in seen
     assert seen_id(entry_identity(links[1], links[1], "slow", None)) not in seen
-    assert handed_over.body_hash is None  # the poll never finished: the next owner re-reads
+    # The slow page was in hand: it goes to the next owner with the feed, not lost.
+    assert [p.entry.link for p in handed_over.pending] == [links[1]]

@@ -52,8 +52,8 @@ class Store:
         self.view = EncodedStateView(self.raw)
 
     def see(self, article: DedupInput, now: datetime = NOW,
-            opts: DedupOptions = OPTS) -> DedupVerdict:
-        verdict, update = dedup_verdict(article, self.view, opts, now=now)
+            opts: DedupOptions = OPTS, source: str | None = None) -> DedupVerdict:
+        verdict, update = dedup_verdict(article, self.view, opts, now=now, source=source)
         self.raw.apply(update)
         return verdict
 
@@ -132,6 +132,25 @@ def test_same_body_under_another_url_is_same_content(seeds: list[DedupInput]) ->
                                    seeds[1].published_at))
     assert (verdict.dup_kind, verdict.duplicate_of, verdict.similarity) == (
         "same_content", "seed1", 1.0)
+
+
+def test_a_replayed_record_gets_the_verdict_it_first_got(seeds: list[DedupInput]) -> None:
+    """A worker killed after writing a verdict's state, before its output was acknowledged,
+    judges the same record again: it must not find its own state and call itself a repeat."""
+    store = Store()
+    store.see(seeds[1])
+    first = store.see(redressed_copy(seeds[1], 3), source="dedup:0:41")
+    assert first.dup_kind == "near_duplicate" and first.deduplicated_at == NOW
+    keys = store.raw.key_count()
+    replay = store.see(redressed_copy(seeds[1], 3), now=NOW + timedelta(minutes=5),
+                       source="dedup:0:41")
+    assert replay == first and store.raw.key_count() == keys  # the same verdict, no writes
+    # The same article delivered again as another record is a repeat, as before.
+    again = store.see(redressed_copy(seeds[1], 3), source="dedup:0:97")
+    assert again.dup_kind == "same_url"
+    # Another article at a source offset we know (a recreated topic) is judged afresh.
+    other = store.see(seeds[2], source="dedup:0:41")
+    assert other.article_id == seeds[2].article_id and other.dup_kind == "none"
 
 
 def test_changed_text_under_the_same_url_is_an_update(seeds: list[DedupInput]) -> None:

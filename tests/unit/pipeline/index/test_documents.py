@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -6,6 +6,7 @@ from pipeline.enrich.enrichment import enrich_article, load_models
 from pipeline.index.documents import (
     ClusterFeatures,
     es_action,
+    es_version,
     index_template,
     parse_since,
     search_body,
@@ -42,12 +43,30 @@ def test_every_record_field_is_mapped() -> None:
     assert set(EnrichedArticle.model_fields) <= set(props)
 
 
-def test_es_action_uses_article_id() -> None:
+def test_es_action_uses_article_id_and_records_the_stage_latencies() -> None:
     enriched = enrich_article(make_article(), load_models(), now=NOW)
-    action = es_action(enriched, "news-test")
+    fetched = enriched.fetched_at
+    enriched = enriched.model_copy(update={
+        "extracted_at": fetched + timedelta(seconds=1), "enriched_at": fetched + timedelta(seconds=3),
+        "deduplicated_at": fetched + timedelta(seconds=3.5)})
+    action = es_action(enriched, "news-test", indexed_at=fetched + timedelta(seconds=5))
     assert action["_id"] == enriched.article_id
     assert action["_index"] == "news-test"
-    assert action["_source"]["title"] == enriched.title  # type: ignore[index]
+    source = action["_source"]
+    assert source["title"] == enriched.title  # type: ignore[index]
+    assert source["latency_ms"] == {"extract": 1000, "enrich": 2000, "dedup": 500,  # type: ignore[index]
+                                    "index": 1500, "total": 5000}
+
+
+def test_a_later_text_of_a_url_wins_even_after_dedup_forgot_the_url() -> None:
+    """Dedup's `version` restarts at 1 once it has forgotten a URL (expiry): the document's
+    external version is when dedup judged the text, so the later edit still replaces it."""
+    enriched = enrich_article(make_article(), load_models(), now=NOW)
+    first = enriched.model_copy(update={"version": 3, "deduplicated_at": NOW})
+    edited_after_expiry = enriched.model_copy(update={"version": 1,
+                                                      "deduplicated_at": NOW + timedelta(days=9)})
+    assert es_version(edited_after_expiry) > es_version(first)
+    assert es_version(first) == es_version(first.model_copy())  # a replay: the same version
 
 
 @pytest.mark.parametrize(("value", "hours"), [("90m", 1.5), ("12h", 12), ("7d", 168), ("2w", 336)])
