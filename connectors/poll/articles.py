@@ -27,7 +27,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 
 import structlog
@@ -36,14 +36,12 @@ from connectors.feeds.schedule import retry_delay_s
 from connectors.feeds.state import PendingEntry
 from connectors.fetch.fetching import Fetcher, fetch_page
 from connectors.poll.extract_pool import ExtractionPool
+from connectors.poll.feed import LiveFeed
 from pipeline import telemetry
 from pipeline.errors import FetchUnavailable, RejectedRecord, SinkUnavailable
 from pipeline.kafka import RecordSink
 from pipeline.records import DeadLetter, ExtractedArticle
 from pipeline.settings import PollerSettings, TopicSettings
-
-if TYPE_CHECKING:
-    from connectors.poll.poller import LiveFeed
 
 logger = structlog.get_logger("newsflow.poller")
 STAGE = "poll"

@@ -22,7 +22,8 @@ import structlog
 
 from connectors.feeds.state import FeedState, Health
 from connectors.feeds.subscriptions import FeedSubscription
-from connectors.poll.poller import LiveFeed, Poller, PollResult
+from connectors.poll.feed import LiveFeed
+from connectors.poll.poller import Poller, PollResult
 from connectors.poll.registry import Registry
 from pipeline import telemetry
 from pipeline.errors import NewsflowError

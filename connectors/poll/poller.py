@@ -19,22 +19,20 @@ from datetime import UTC, datetime
 
 import structlog
 
-from connectors.feeds.parsing import ParsedFeed, entry_identity, parse_feed
+from connectors.feeds.parsing import ParsedFeed, parse_feed
 from connectors.feeds.schedule import max_age_s
 from connectors.feeds.state import (
     FeedState,
     PendingEntry,
     PollOutcome,
-    SeenIds,
     after_poll,
     conditional_headers,
     is_probe_due,
     seen_bound,
-    seen_id,
 )
-from connectors.feeds.subscriptions import FeedSubscription
 from connectors.fetch.fetching import Fetcher, HttpResult
 from connectors.poll.articles import ArticleFlow
+from connectors.poll.feed import LiveFeed, entry_seen_id
 from pipeline import telemetry
 from pipeline.errors import FetchUnavailable, NewsflowError
 from pipeline.records import FeedEntry
@@ -43,34 +41,6 @@ from pipeline.settings import PollerSettings
 logger = structlog.get_logger("newsflow.poller")
 BIG_FEED_BYTES = 256 * 1024
 SUMMARY_CHARS = 1000  # of an entry in hand, as saved with its feed: bounds the state record
-
-
-@dataclass
-class LiveFeed:
-    """A feed this worker owns: subscription, state as last saved, the live seen-set and the
-    entries in hand."""
-
-    key: str
-    subscription: FeedSubscription
-    state: FeedState
-    seen: SeenIds
-    pending: dict[bytes, PendingEntry] = field(default_factory=dict)  # by seen id, oldest first
-    saved_at: datetime | None = None  # when `state` was last handed to the state sink
-    saved_revision: int = -1  # state.revision then
-    changed: bool = False  # entries settled or retried since the last save
-
-    @classmethod
-    def resume(cls, key: str, subscription: FeedSubscription,
-               state: FeedState | None) -> LiveFeed:
-        if state is None:
-            state = FeedState(key=key, url=subscription.url)
-        pending = {entry_seen_id(p.entry): p for p in state.pending}
-        return cls(key, subscription, state, SeenIds.unpack(state.seen), pending)
-
-    def snapshot(self) -> FeedState:
-        """The state to persist: the live seen-set and the entries still in hand."""
-        return self.state.model_copy(update={"seen": self.seen.pack(),
-                                             "pending": tuple(self.pending.values())})
 
 
 @dataclass
@@ -90,10 +60,6 @@ async def _parse(response: HttpResult, url: str, now: datetime) -> ParsedFeed:
     # to the Kafka group and other polls go on meanwhile.
     return await asyncio.to_thread(parse_feed, response.body, url, now=now,
                                    content_type=content_type)
-
-
-def entry_seen_id(entry: FeedEntry) -> bytes:
-    return seen_id(entry_identity(entry.link, entry.guid, entry.title, entry.published))
 
 
 def _validators_unchanged(state: FeedState, response: HttpResult) -> bool:

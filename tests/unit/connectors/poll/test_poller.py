@@ -21,7 +21,8 @@ from connectors.feeds.subscriptions import FeedSubscription
 from connectors.fetch.fetching import Fetcher, make_client
 from connectors.poll.articles import ArticleFlow
 from connectors.poll.extract_pool import ExtractionPool
-from connectors.poll.poller import LiveFeed, Poller, PollResult
+from connectors.poll.feed import LiveFeed
+from connectors.poll.poller import Poller, PollResult
 from pipeline.errors import RejectedRecord, SinkUnavailable
 from pipeline.options import BoilerplateOptions, ExtractOptions
 from pipeline.settings import FetchSettings, PollerSettings
