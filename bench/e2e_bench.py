@@ -38,7 +38,13 @@ from pathlib import Path
 import httpx
 
 from bench import news_site
-from bench.stack_runs import cpu_yardstick_ms, isolated_env, read_records, tree_cpu_seconds
+from bench.stack_runs import (
+    cpu_seconds,
+    cpu_yardstick_ms,
+    isolated_env,
+    read_records,
+    tree_cpu_seconds,
+)
 from pipeline.records import DeadLetter
 from pipeline.settings import load_settings
 from pipeline.stack.install import stack_paths
@@ -150,6 +156,7 @@ def main() -> None:
         pids = {name: w.popen.pid for name, w in group.workers.items()}
         pids |= {"kafka": read_pid(paths.kafka_pid) or 0, "elasticsearch": read_pid(paths.es_pid) or 0}
         cpu_before = {name: tree_cpu_seconds(pid) for name, pid in pids.items()}
+        cpu_before["poller-main"] = cpu_seconds(pids["poller"])
         spies = [] if args.profile is None else [subprocess.Popen(
             ["py-spy", "record", "--format", "raw", "--rate", "100", "--subprocesses",
              "--pid", str(w.popen.pid), "-o", str(args.profile / f"{name}.txt")],
@@ -171,6 +178,7 @@ def main() -> None:
                 break
             time.sleep(1.0)
         cpu_after = {name: tree_cpu_seconds(pid) for name, pid in pids.items()}
+        cpu_after["poller-main"] = cpu_seconds(pids["poller"])
         for spy in spies:
             spy.send_signal(signal.SIGINT)
             spy.wait(60)
@@ -193,10 +201,13 @@ def main() -> None:
           f"fetch-to-searchable p50 {_percentile(latencies, 50):.1f} s, "
           f"p99 {_percentile(latencies, 99):.1f} s")
     total = 0.0
+    main_cpu = cpu_after.pop("poller-main") - cpu_before.pop("poller-main")
     for name in pids:
         used = cpu_after[name] - cpu_before[name]
         total += used
         print(f"  CPU {name:<14} {used:7.1f} s = {1000 * used / max(1, indexed):6.1f} ms/article")
+    print(f"  (poller's own process {1000 * main_cpu / max(1, indexed):.1f} ms/article, its "
+          f"extraction processes the rest)")
     print(f"  CPU {'all':<14} {total:7.1f} s = {1000 * total / max(1, indexed):6.1f} ms/article "
           f"(ceiling {1000 * cpu_ceiling:.1f} ms/page)")
     print(json.dumps({"indexed": indexed, "expected": args.articles, "dead_letters": len(letters),

@@ -10,11 +10,14 @@ import structlog
 import typer
 
 from pipeline.cli.dedupe import dedupe_command
+from pipeline.cli.dlq import dlq_app
 from pipeline.cli.enrich import enrich_command
 from pipeline.cli.extract import extract_command
 from pipeline.cli.feeds import feeds_app
 from pipeline.cli.stack import stack_app
+from pipeline.cli.stats import stats_command
 from pipeline.cli.support import fail, out, run_or_fail, settings_or_exit
+from pipeline.cli.tail import tail_command
 from pipeline.cli.trace import trace_command
 from pipeline.errors import NewsflowError
 from pipeline.index.search import hits_table
@@ -27,7 +30,10 @@ app.command("extract")(extract_command)
 app.command("enrich")(enrich_command)
 app.command("dedupe")(dedupe_command)
 app.command("trace")(trace_command)
+app.command("tail")(tail_command)
+app.command("stats")(stats_command)
 app.add_typer(feeds_app, name="feeds", help="The feed registry (Kafka): add, remove, status...")
+app.add_typer(dlq_app, name="dlq", help="Dead letters: list, show, replay.")
 logger = structlog.get_logger("newsflow.cli")
 
 

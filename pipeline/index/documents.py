@@ -134,3 +134,20 @@ def search_body(query: str, *, since: datetime | None = None, source: str | None
         "_source": ["article_id", "title", "url", "source_domain", "published_at",
                     "language", "word_count"],
     }
+
+
+PERCENTS = (50.0, 95.0, 99.0)
+
+
+def stats_body(since: datetime) -> JsonDict:
+    """Per-stage latency percentiles and counts of the documents indexed since `since` (plain
+    aggregations over `latency_ms`: no scripts, which the integ-test distribution lacks)."""
+    aggs: JsonDict = {"by_kind": {"terms": {"field": "dup_kind", "size": 10}},
+                      "first": {"min": {"field": "indexed_at"}},
+                      "last": {"max": {"field": "indexed_at"}}}
+    for stage in (*STAGES, "total"):
+        aggs[stage] = {"percentiles": {"field": f"latency_ms.{stage}",
+                                       "percents": list(PERCENTS)}}
+        aggs[f"{stage}_max"] = {"max": {"field": f"latency_ms.{stage}"}}
+    return {"size": 0, "track_total_hits": True,
+            "query": {"range": {"indexed_at": {"gte": since.isoformat()}}}, "aggs": aggs}

@@ -36,6 +36,7 @@ from pipeline.index.documents import (
     index_template,
     is_indexed,
 )
+from pipeline.index.search import es_unreachable
 from pipeline.kafka import LagProbe, RecordSink, start_client
 from pipeline.records import DeadLetter, EnrichedArticle, decode
 from pipeline.settings import ElasticsearchSettings, Settings
@@ -45,13 +46,6 @@ STAGE = "index"
 BACKOFF_S = (0.5, 30.0)  # waiting for Elasticsearch or Kafka: first, most
 PAYLOAD_CHARS = 512 * 1024  # of a dead letter's original record: the letter must fit the broker
 TRANSIENT_ES = (ESConnectionError, ConnectionTimeout)
-
-
-def es_unreachable(es: ElasticsearchSettings) -> SinkUnavailable:
-    return SinkUnavailable(
-        f"Elasticsearch is not reachable at {es.url}. Start the local stack with "
-        "`newsflow stack up`, or point NEWSFLOW_ES__URL at your cluster.",
-        target=es.url, reason="es-unreachable")
 
 
 def make_es(es: ElasticsearchSettings) -> AsyncElasticsearch:

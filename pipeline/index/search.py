@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from pipeline.errors import SinkUnavailable
-from pipeline.index.documents import parse_since, search_body
+from pipeline.index.documents import PERCENTS, STAGES, parse_since, search_body, stats_body
 from pipeline.settings import ElasticsearchSettings
 
 
@@ -28,6 +28,56 @@ class SearchHit:
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class StageLatency:
+    stage: str
+    p50_ms: float | None
+    p95_ms: float | None
+    p99_ms: float | None
+    max_ms: float | None
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    documents: int
+    by_kind: dict[str, int]
+    first_indexed: str | None
+    last_indexed: str | None
+    latency: list[StageLatency]
+
+
+def index_stats(es: ElasticsearchSettings, since: datetime) -> IndexStats:
+    """What the index says of the articles indexed since `since`: how many, and how long each
+    stage held them (from their stage timestamps)."""
+    client = Elasticsearch(es.url, request_timeout=es.request_timeout_s)
+    try:
+        answer = client.search(index=es.index_alias, body=stats_body(since))
+    except ESConnectionError as err:
+        raise es_unreachable(es) from err
+    except NotFoundError:
+        return IndexStats(0, {}, None, None, [])
+    finally:
+        client.close()
+    aggs = answer["aggregations"]
+    latency = []
+    for stage in (*STAGES, "total"):
+        values = aggs[stage]["values"]
+        p50, p95, p99 = (values.get(f"{q:.1f}") for q in PERCENTS)
+        latency.append(StageLatency(stage, p50, p95, p99, aggs[f"{stage}_max"]["value"]))
+    return IndexStats(
+        documents=int(answer["hits"]["total"]["value"]),
+        by_kind={b["key"]: int(b["doc_count"]) for b in aggs["by_kind"]["buckets"]},
+        first_indexed=aggs["first"].get("value_as_string"),
+        last_indexed=aggs["last"].get("value_as_string"), latency=latency)
+
+
+def es_unreachable(es: ElasticsearchSettings) -> SinkUnavailable:
+    return SinkUnavailable(
+        f"Elasticsearch is not reachable at {es.url}. Start the local stack with "
+        "`newsflow stack up`, or point NEWSFLOW_ES__URL at your cluster.",
+        target=es.url, reason="es-unreachable")
 
 
 def _has_english_fields(client: Elasticsearch, alias: str) -> bool:
@@ -48,10 +98,7 @@ def search_articles(es: ElasticsearchSettings, query: str, *, since: str | None 
         )
         response = client.search(index=es.index_alias, body=body)
     except ESConnectionError as err:
-        raise SinkUnavailable(
-            f"Elasticsearch is not reachable at {es.url}. Start the local stack with "
-            "`newsflow stack up`, or point NEWSFLOW_ES__URL at your cluster.",
-            target=es.url, reason="es-unreachable") from err
+        raise es_unreachable(es) from err
     except NotFoundError:
         return []  # nothing indexed yet: the alias doesn't exist
     finally:
