@@ -208,3 +208,19 @@ def test_docker_compose_config_accepts_the_file() -> None:
     if result.returncode != 0 and re.search(r"daemon|engine|docker\.sock", result.stderr, re.I):
         pytest.skip(f"compose needs a Docker engine here: {result.stderr.strip()[:200]}")
     assert result.returncode == 0, result.stderr
+
+
+def test_published_ports_are_on_loopback_only(compose) -> None:
+    """Security is off in this file: nothing may listen on the host's other interfaces."""
+    published = [(name, port) for name, svc in compose["services"].items()
+                 for port in svc.get("ports", [])]
+    assert published, "expected Kafka, Elasticsearch and Kibana on the host"
+    assert all(str(port).startswith("127.0.0.1:") for _, port in published), published
+
+
+def test_workers_get_time_to_stop_and_a_health_check(compose) -> None:
+    for name in NEWSFLOW_SERVICES:
+        service = compose["services"][name]
+        grace = str(service["stop_grace_period"])
+        assert grace.endswith("s") and int(grace[:-1]) > 30, name  # > the 30 s publish grace
+        assert service["healthcheck"]["test"][0] == "CMD", name
