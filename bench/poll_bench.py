@@ -36,13 +36,12 @@ from typing import ClassVar
 
 from connectors.feeds.parsing import entry_identity
 from connectors.feeds.state import FeedState, SeenIds, seen_id
-from connectors.feeds.subscriptions import FeedSubscription
 from connectors.fetch.fetching import Fetcher, fetch_page, make_client
 from connectors.poll.loop import PollLoop
 from connectors.poll.poller import Poller
 from connectors.poll.registry import Registry
 from pipeline.identity import canonical_url
-from pipeline.records import FeedEntry
+from pipeline.records import FeedEntry, FeedSubscription
 from pipeline.settings import PROJECT_ROOT, FetchSettings, PollerSettings, TopicSettings
 
 TOPICS = TopicSettings()

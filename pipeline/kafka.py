@@ -84,7 +84,6 @@ async def start_producer(kafka: KafkaSettings) -> AIOKafkaProducer:
         client_id=kafka.client_id,
         acks="all",
         enable_idempotence=True,
-        compression_type=None if kafka.compression == "none" else kafka.compression,
         request_timeout_ms=int(kafka.request_timeout_s * 1000),
     )
     await start_client(producer, kafka)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
@@ -68,9 +68,6 @@ class KafkaSettings(Slice):
     bootstrap_servers: str = "127.0.0.1:9092"
     client_id: str = "newsflow"
     request_timeout_s: float = Field(default=10.0, gt=0)
-    # Producers compress record batches: JSON articles shrink ~4x, so the broker writes, copies
-    # and serves a quarter of the bytes (bench/RESULTS.md, End to end). "none" turns it off.
-    compression: Literal["none", "lz4", "zstd", "gzip"] = "lz4"
 
     @field_validator("bootstrap_servers")
     @classmethod

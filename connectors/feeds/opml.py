@@ -12,8 +12,9 @@ from xml.etree import ElementTree
 
 from lxml import etree
 
-from connectors.feeds.subscriptions import FeedList, FeedSubscription
+from connectors.feeds.subscriptions import FeedList
 from pipeline.errors import FeedRejected
+from pipeline.records import FeedSubscription
 
 NEWSFLOW_NS = "https://github.com/newsflow/newsflow/opml"
 _INTERVAL = f"{{{NEWSFLOW_NS}}}interval"

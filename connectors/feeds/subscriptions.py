@@ -1,23 +1,12 @@
-"""Feed subscriptions (pure): the registry's records and the feed list file format."""
+"""Feed subscriptions (pure): registry keys and the feed list file format (the registry's
+record, `FeedSubscription`, is a public payload: pipeline/records.py)."""
 
 from __future__ import annotations
-
-from datetime import datetime
 
 import yaml
 
 from pipeline.identity import canonical_url
-from pipeline.records import Record
-
-
-class FeedSubscription(Record):
-    """A registry entry (value of the compacted feeds topic, keyed by `feed_key(url)`)."""
-
-    url: str  # where to poll; moves with permanent redirects, the registry key does not
-    interval_s: float | None = None  # pins the interval; None: learned from the feed
-    tags: tuple[str, ...] = ()
-    title: str | None = None
-    added_at: datetime | None = None
+from pipeline.records import FeedSubscription, Record
 
 
 def feed_key(url: str) -> str:

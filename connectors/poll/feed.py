@@ -7,8 +7,7 @@ from datetime import datetime
 
 from connectors.feeds.parsing import entry_identity
 from connectors.feeds.state import FeedState, PendingEntry, SeenIds, seen_id
-from connectors.feeds.subscriptions import FeedSubscription
-from pipeline.records import FeedEntry
+from pipeline.records import FeedEntry, FeedSubscription
 
 
 def entry_seen_id(entry: FeedEntry) -> bytes:

@@ -21,12 +21,12 @@ from datetime import UTC, datetime
 import structlog
 
 from connectors.feeds.state import FeedState, Health
-from connectors.feeds.subscriptions import FeedSubscription
 from connectors.poll.feed import LiveFeed
 from connectors.poll.poller import Poller, PollResult
 from connectors.poll.registry import Registry
 from pipeline import telemetry
 from pipeline.errors import NewsflowError
+from pipeline.records import FeedSubscription
 from pipeline.settings import PollerSettings
 
 logger = structlog.get_logger("newsflow.poller")

@@ -25,13 +25,12 @@ from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 
 from connectors.feeds.state import FeedState
-from connectors.feeds.subscriptions import FeedSubscription
 from connectors.poll.loop import PollLoop
 from connectors.poll.registry import Registry, decode_table, read_table
 from pipeline import telemetry
 from pipeline.errors import BadRecord, NewsflowError
 from pipeline.kafka import start_client
-from pipeline.records import decode
+from pipeline.records import FeedSubscription, decode
 from pipeline.settings import KafkaSettings, PollerSettings, TopicSettings
 
 logger = structlog.get_logger("newsflow.poller")

@@ -19,10 +19,9 @@ import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from connectors.feeds.state import FeedState
-from connectors.feeds.subscriptions import FeedSubscription
 from pipeline.errors import BadRecord
 from pipeline.kafka import RecordSink, start_client
-from pipeline.records import decode
+from pipeline.records import FeedSubscription, decode
 from pipeline.settings import KafkaSettings, TopicSettings
 
 logger = structlog.get_logger("newsflow.registry")

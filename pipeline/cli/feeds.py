@@ -23,10 +23,11 @@ from rich.table import Table
 
 from connectors.feeds.opml import parse_opml, render_opml
 from connectors.feeds.state import FeedState
-from connectors.feeds.subscriptions import FeedSubscription, feed_key, parse_feed_list
+from connectors.feeds.subscriptions import feed_key, parse_feed_list
 from pipeline.cli.support import fail, settings_or_exit
 from pipeline.errors import NewsflowError
 from pipeline.identity import canonical_url
+from pipeline.records import FeedSubscription
 from pipeline.settings import Settings
 
 feeds_app = typer.Typer(help="The feed registry: add, remove, list, import, export, status.",

@@ -93,6 +93,22 @@ def search(
 
 
 @app.command()
+def schemas(check: Annotated[bool, typer.Option(
+        help="Only check that the schema files match the record models (exit 1 if not).")]
+        = False) -> None:
+    """Write the JSON Schemas of the public topic payloads (config/schemas) from the models."""
+    from pipeline.schemas import stale_schemas, write_schemas
+
+    if check:
+        stale = stale_schemas()
+        for path in stale:
+            out.print(f"out of date: {path}", highlight=False)
+        raise typer.Exit(1 if stale else 0)
+    for path in write_schemas():
+        out.print(f"wrote {path}", highlight=False)
+
+
+@app.command()
 def demo(
     once: Annotated[bool, typer.Option(help="Stop after the search instead of running on.")] = False,
     site_port: Annotated[int, typer.Option(help="Port of the bundled sample site.")] = 8765,

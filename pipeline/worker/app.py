@@ -37,8 +37,6 @@ def create_app(settings: Settings) -> PipelineApp:
         # The broker's default message.max.bytes; aiokafka's 1,000,000 would refuse records the
         # broker takes (the limit is checked before sending: pipeline/worker/outputs.py).
         producer_max_request_size=1_048_576,
-        producer_compression_type=None if settings.kafka.compression == "none"
-        else settings.kafka.compression,
         consumer_auto_offset_reset="earliest",
     )
     topics = settings.topics

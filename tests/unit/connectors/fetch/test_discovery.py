@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from connectors.feeds.opml import parse_opml, render_opml
-from connectors.feeds.subscriptions import FeedSubscription
 from connectors.fetch.discovery import candidate_paths, discover_feeds, feed_links
 from connectors.fetch.fetching import Fetcher, make_client
 from pipeline.errors import FeedRejected
+from pipeline.records import FeedSubscription
 from pipeline.settings import FetchSettings
 from tests.conftest import TEST_DATA
 from tests.hostile_server import HostileServer, rss, send

@@ -11,13 +11,13 @@ from prometheus_client import REGISTRY
 
 from connectors.feeds.parsing import entry_identity
 from connectors.feeds.state import SeenIds, seen_id
-from connectors.feeds.subscriptions import FeedSubscription
 from connectors.fetch.fetching import Fetcher, make_client
 from connectors.poll.articles import ArticleFlow
 from connectors.poll.extract_pool import ExtractionPool
 from connectors.poll.loop import PollLoop
 from connectors.poll.poller import Poller
 from connectors.poll.registry import Registry
+from pipeline.records import FeedSubscription
 from pipeline.settings import FetchSettings, PollerSettings
 from tests.hostile_server import HostileServer, rss, send
 from tests.memory_sink import TOPICS, MemorySink

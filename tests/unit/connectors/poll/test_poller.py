@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from connectors.feeds.parsing import parse_feed
-from connectors.feeds.subscriptions import FeedSubscription
 from connectors.fetch.fetching import Fetcher, make_client
 from connectors.poll.articles import ArticleFlow
 from connectors.poll.extract_pool import ExtractionPool
@@ -25,6 +24,7 @@ from connectors.poll.feed import LiveFeed
 from connectors.poll.poller import Poller, PollResult
 from pipeline.errors import RejectedRecord, SinkUnavailable
 from pipeline.options import BoilerplateOptions, ExtractOptions
+from pipeline.records import FeedSubscription
 from pipeline.settings import FetchSettings, PollerSettings
 from tests.hostile_server import PAGE, HostileServer, rss, send
 from tests.memory_sink import TOPICS, MemorySink
