@@ -33,9 +33,9 @@ Fault = Callable[[PipelineRun], None]  # inflicts the fault; returns when it is 
 def kills(name: str) -> Fault:
     def fault(run: PipelineRun) -> None:
         rng = random.Random(name)
-        for _ in range(3):
-            target = len(run.indexed()) + rng.randint(40, 200)
-            run.wait_settled(min(target, len(run.site.articles) - 50), timeout_s=SETTLE_S)
+        offered = len(run.site.articles)
+        for share in (0.15, 0.40, 0.65):  # spread over the load, the last with work left
+            run.wait_settled(int(offered * share), timeout_s=SETTLE_S)
             time.sleep(rng.uniform(0, 2))  # a random moment, not a batch boundary
             run.kill(name)
     return fault

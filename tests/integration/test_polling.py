@@ -182,3 +182,62 @@ def test_permanent_redirect_updates_the_registry(isolated: Isolated, server: Hos
     assert status(isolated)[old]["url"] == new
     newsflow(isolated, "feeds", "remove", new)  # the feed can be named by its new URL
     assert old not in json.loads(newsflow(isolated, "feeds", "list", "--json").stdout)
+
+
+class OwnedFeeds:
+    """What ownership hands a poll loop, kept (the poll loop's own behaviour is tested apart)."""
+
+    def __init__(self) -> None:
+        self.feeds: dict[str, object] = {}
+
+    def put(self, key: str, subscription: object, state: object) -> None:
+        self.feeds[key] = subscription
+
+    async def remove(self, keys: list[str], *, save: bool) -> None:
+        for key in keys:
+            self.feeds.pop(key, None)
+
+
+async def test_an_assignment_the_broker_could_not_serve_is_retried(
+        isolated: Isolated, monkeypatch: pytest.MonkeyPatch) -> None:
+    """aiokafka swallows an error raised in the rebalance callback: a poller that failed to
+    read its feeds' state there held partitions and polled none of their feeds."""
+    import asyncio
+
+    from aiokafka.errors import KafkaConnectionError
+
+    from connectors.poll import ownership
+    from connectors.poll.registry import Registry
+    from pipeline.kafka import KafkaSink, start_producer
+    from pipeline.records import FeedSubscription
+
+    settings = isolated.settings
+    producer = await start_producer(settings.kafka)
+    registry = Registry(KafkaSink(producer), settings.topics)
+    keys = [f"https://f{i}.example/rss" for i in range(3)]
+    for key in keys:
+        await registry.put(key, FeedSubscription(url=key))
+    failures = {"left": 2}
+    real_read = ownership.read_table
+
+    async def broker_restarting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if failures["left"]:
+            failures["left"] -= 1
+            raise KafkaConnectionError("connection to the broker lost")
+        return await real_read(*args, **kwargs)
+
+    monkeypatch.setattr(ownership, "read_table", broker_restarting)
+    loop = OwnedFeeds()
+    owner = ownership.FeedOwnership(settings.kafka, settings.topics, settings.poller,
+                                    loop, registry)  # type: ignore[arg-type]
+    stop = asyncio.Event()
+    await owner.start()
+    running = asyncio.create_task(owner.run(stop))
+    try:
+        await asyncio.wait_for(owner.ready.wait(), timeout=60)
+    finally:
+        stop.set()
+        await running
+        await owner.stop()
+        await producer.stop()
+    assert failures["left"] == 0 and sorted(loop.feeds) == sorted(keys)
