@@ -14,8 +14,13 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from pipeline.records import SCHEMA_VERSION, DeadLetter, EnrichedArticle, ExtractedArticle
-from pipeline.records import FeedSubscription
+from pipeline.records import (
+    SCHEMA_VERSION,
+    DeadLetter,
+    EnrichedArticle,
+    ExtractedArticle,
+    FeedSubscription,
+)
 from pipeline.settings import CONFIG_DIR, TopicSettings
 
 SCHEMA_DIR = CONFIG_DIR / "schemas"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import cast
@@ -278,28 +278,28 @@ class Indexer:
         return results
 
     async def _commit(self) -> None:
-        backoff = BACKOFF_S[0]
-        while True:
-            try:
-                await self._consumer.commit()
-                return
-            except CommitFailedError as err:  # the group moved the partitions: redelivered
-                logger.warning("commit_failed", error=str(err))
-                return
-            except KafkaError as err:
-                logger.warning("commit_retry", error=str(err), backoff_s=backoff)
-                await self._pause(backoff)
-                backoff = min(backoff * 2, BACKOFF_S[1])
+        try:
+            await self._patiently("commit_retry", KafkaError, self._consumer.commit)
+        except CommitFailedError as err:  # the group moved the partitions on: redelivered
+            logger.warning("commit_failed", error=str(err))
 
     async def _dead_letter(self, letter: DeadLetter) -> None:
+        value = letter.model_dump_json().encode()
+        await self._patiently("dead_letter_retry", SinkUnavailable,
+                              lambda: self._sink.send(self._dead_letter_topic, letter.key, value))
+
+    async def _patiently(self, event: str, transient: type[Exception],
+                         attempt: Callable[[], Awaitable[object]]) -> None:
+        """`attempt()` until it succeeds, waiting out `transient` failures with capped backoff."""
         backoff = BACKOFF_S[0]
         while True:
             try:
-                await self._sink.send(self._dead_letter_topic, letter.key,
-                                      letter.model_dump_json().encode())
+                await attempt()
                 return
-            except SinkUnavailable as err:
-                logger.warning("dead_letter_retry", error=str(err), backoff_s=backoff)
+            except CommitFailedError:
+                raise  # not transient, though a KafkaError: the caller decides
+            except transient as err:
+                logger.warning(event, error=str(err), backoff_s=backoff)
                 await self._pause(backoff)
                 backoff = min(backoff * 2, BACKOFF_S[1])
 
