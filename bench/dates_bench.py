@@ -4,7 +4,8 @@ The product path, as the poller and the worker run it: `extract_article` on the 
 URL (no feed entry), then `pipeline.enrich.dates.published_date` on what it returns. Scoring
 is htmldate's protocol (the data set's README): the unit is the day, a prediction equal to
 the gold day is a true positive, any other day a false positive, no date a false negative;
-accuracy = tp / N. The day compared is the UTC day of `published_at` (the record's contract).
+accuracy = tp / N. The day compared is the UTC day of `published_at` (the record's contract);
+the gold is the publisher's local day, so a 21:00 -04:00 story counts as a miss.
 
     python -m bench.dates_bench [--data ../shared/bench/dates] [--out /tmp/dates.json] [--runs 3]
 
@@ -19,7 +20,6 @@ import json
 import statistics
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 
 from bench.extraction_bench import BENCH_NOW, page_for
@@ -33,18 +33,14 @@ DEFAULT_DATA = PROJECT_ROOT.parent / "shared" / "bench" / "dates"
 
 
 def predicted_day(html: str, url: str, opts: ExtractOptions, page_id: str) -> str | None:
-    """The day the product says the page was published (YYYY-MM-DD, UTC), or None."""
+    """The day the product says the page was published (YYYY-MM-DD), or None."""
     try:
         article = extract_article(page_for(html, url, page_id), opts)
     except ExtractionEmpty:
         return None  # no article, so no date: the worker never sees the page
     when, _ = published_date(article.published_at, article.date_source, article.text,
                              BENCH_NOW)
-    return _day(when)
-
-
-def _day(value: datetime | None) -> str | None:
-    return value.date().isoformat() if value is not None else None
+    return when.date().isoformat() if when is not None else None
 
 
 def run(data_dir: Path, opts: ExtractOptions, runs: int, out: Path | None) -> dict[str, float]:

@@ -10,12 +10,15 @@ on the dev split (figures in bench/RESULTS.md); what did not help was dropped.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Literal
+from email.utils import parsedate_to_datetime
+from typing import Literal, NamedTuple
 from urllib.parse import urlsplit
 
 import lxml.etree
 import lxml.html
+from htmldate import find_date
 from trafilatura import bare_extraction
 from trafilatura.metadata import extract_metadata
 from trafilatura.settings import Document as TrafilaturaDocument
@@ -25,7 +28,7 @@ from connectors.extract.bodies import is_doubtful, merge_bodies, readability_tex
 from connectors.extract.cleaning import clean_text
 from connectors.extract.html_tree import parse_html
 from connectors.extract.page_meta import modified_at, subtitle
-from connectors.extract.structured import meta_values, structured_article
+from connectors.extract.structured import StructuredArticle, meta_values, structured_article
 from pipeline.datetimes import plausible_date, to_utc
 from pipeline.errors import ExtractionEmpty
 from pipeline.identity import source_domain
@@ -78,18 +81,21 @@ def extract_article(page: FetchedPage, opts: ExtractOptions) -> ExtractedArticle
     title = (entry.title if entry and entry.title else None) or _str(meta.title)
     text = clean_text(body, opts.clean, title=title)
     description = _str(meta.description) or (entry.summary if entry else None)
-    if len(text.split()) < opts.min_words and not description:
+    article, declared = structured_article(tree), meta_values(tree)
+    published = _published(page, tree, meta, article, now)
+    # A headline with its date is still news (a photo or video page, a brief); without
+    # text, summary or date there is nothing to index.
+    if len(text.split()) < opts.min_words and not description and not (
+            title and published.at):
         raise ExtractionEmpty(f"no main text found in {page.final_url}",
                               url=page.url, reason="no-main-text")
-    article, declared = structured_article(tree), meta_values(tree)
-    published_at, date_source = _published(page, meta, now)
-    modified = modified_at(entry, article, declared, published_at=published_at, now=now)
+    modified = modified_at(entry, article, declared, published_at=published.at, now=now)
     return ExtractedArticle(
         article_id=page.article_id, url=page.url, final_url=page.final_url,
         feed_url=page.feed_url, source_domain=source_domain(page.url),
         title=title,
         authors=(entry.authors if entry and entry.authors else _authors(meta.author)),
-        published_at=published_at, date_source=date_source,
+        published_at=published.at, date_source=published.source,
         site_name=_str(meta.sitename), description=description, text=text,
         subtitle=subtitle(tree), top_image=_str(meta.image), canonical_url=_str(meta.url),
         modified_at=modified,
@@ -164,31 +170,58 @@ def _now(page: FetchedPage, opts: ExtractOptions) -> datetime:
 def _metadata(tree: lxml.html.HtmlElement, url: str, now: datetime) -> TrafilaturaDocument:
     """trafilatura's page metadata; an explicit max_date keeps htmldate from reading the clock."""
     date_params = {"original_date": True, "extensive_search": False,
-                   "max_date": now.strftime("%Y-%m-%d"), "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
+                   "max_date": now.strftime("%Y-%m-%d"), "outputformat": _DATE_FORMAT}
     return extract_metadata(tree, url, date_params, extensive=False)
 
 
-def _published(page: FetchedPage, meta: TrafilaturaDocument,
-               now: datetime) -> tuple[datetime | None, DateSource | None]:
-    """The first plausible date of: the feed entry's, the page's metadata, the URL's."""
+def _published(page: FetchedPage, tree: lxml.html.HtmlElement, meta: TrafilaturaDocument,
+               article: StructuredArticle | None, now: datetime) -> _Published:
+    """The first plausible date of: the feed entry's, htmldate's quick look at the page
+    (metadata, JSON-LD, URL), the page's schema.org article, htmldate's extensive search
+    (run only when all those fail: it costs ~10 ms), the URL's.
+
+    Measured on ../shared/bench/dates (bench/RESULTS.md, Dates): htmldate's quick look
+    before the schema.org date, because a JSON-LD stamp is more often a re-publication.
+    """
     entry = page.entry
-    candidates: list[tuple[datetime | None, DateSource]] = [
-        (entry.published if entry else None, "feed"),
-        (_parse_date(_str(meta.date)), "page"),
-        (_url_date(page.url), "url"),
-    ]
-    for value, source in candidates:
-        if (plausible := plausible_date(value, now)) is not None:
-            return plausible, source
-    return None, None
+    candidates: tuple[tuple[Callable[[], datetime | None], DateSource], ...] = (
+        (lambda: entry.published if entry else None, "feed"),
+        (lambda: _parse_date(_str(meta.date)), "page"),
+        (lambda: _parse_date(article.published if article else None), "page"),
+        (lambda: _parse_date(_extensive_date(tree, page.final_url, now)), "page"),
+        (lambda: _url_date(page.url), "url"),
+    )
+    for candidate, source in candidates:
+        value = candidate()
+        if value is not None and (plausible := plausible_date(value, now)) is not None:
+            return _Published(plausible, source)
+    return _Published(None, None)
+
+
+class _Published(NamedTuple):
+    at: datetime | None  # UTC
+    source: DateSource | None
+
+
+def _extensive_date(tree: lxml.html.HtmlElement, url: str, now: datetime) -> str | None:
+    return find_date(tree, url=url, original_date=True, extensive_search=True,
+                     max_date=now.strftime("%Y-%m-%d"), outputformat=_DATE_FORMAT)
+
+
+_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 
 
 def _parse_date(value: str | None) -> datetime | None:
+    """ISO 8601, else RFC 2822 ("Sun, 11 Oct 2020 07:34:36 GMT", seen in JSON-LD)."""
     if not value:
         return None
     try:
-        return datetime.fromisoformat(value)
+        return datetime.fromisoformat(value.strip())
     except ValueError:
+        pass
+    try:
+        return parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
         return None
 
 

@@ -20,6 +20,7 @@ BENCH = SHARED / "bench" / "extraction"
 FETCHED = datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc)
 URL = "https://www.Example-News.org/local/2024/05/30/council-budget"
 OPTS = ExtractOptions()
+UNDATED_URL = "https://www.example-news.org/local/council-budget"
 
 PARAGRAPHS = [
     "The Riverside town council approved a new budget on Thursday evening after a debate "
@@ -127,6 +128,23 @@ def test_future_and_ancient_dates_are_rejected() -> None:
     early = ExtractOptions(now=datetime(2024, 5, 1, tzinfo=timezone.utc))
     article = extract_article(page(entry=future), early)
     assert article.published_at is None or article.published_at <= early.now + FUTURE_SLACK
+
+
+def test_schema_org_date_when_the_page_has_no_other() -> None:
+    html = re.sub(r'<meta property="article:published_time"[^>]*>|, 30 May 2024', "", DEMO_PAGE)
+    html = html.replace("</head>", '<script type="application/ld+json">{"@type": "NewsArticle",'
+                        ' "datePublished": "Tue, 28 May 2024 07:00:00 GMT"}</script></head>')
+    article = extract_article(page(html, url=UNDATED_URL), OPTS)
+    assert article.published_at == datetime(2024, 5, 28, 7, 0, tzinfo=timezone.utc)
+
+
+def test_a_headline_with_a_date_is_kept_without_text() -> None:
+    html = ('<html><head><title>Photos: the new bridge opens</title>'
+            '<meta property="article:published_time" content="2024-05-30T10:00:00Z"></head>'
+            '<body><img src="a.jpg"></body></html>')
+    article = extract_article(page(html, url=UNDATED_URL), OPTS)
+    assert article.extraction.quality == "empty"
+    assert article.published_at == datetime(2024, 5, 30, 10, 0, tzinfo=timezone.utc)
 
 
 def test_url_date_is_the_last_resort() -> None:
