@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Sequence
 
 import lxml.etree
 import lxml.html
 from readability import Document as ReadabilityDocument  # type: ignore[import-untyped]
 from readability.readability import Unparseable  # type: ignore[import-untyped]
+
+from connectors.extract.structured import LiveUpdate
 
 _WORD_RE = re.compile(r"\w+")
 # Elements a reader never sees: readability would score their text like any other.
@@ -123,12 +126,28 @@ def is_doubtful(body: str, below_chars: int) -> bool:
 
 def _prefer_second(prim: list[str], sec: list[str], prim_all: set[tuple[str, ...]],
                    sec_all: set[tuple[str, ...]]) -> bool:
-    """Readability found clearly more running text, and trafilatura's is tiny or inside it."""
-    text_prim = sum(len(p) for p in prim if _is_text(p))
-    text_sec = sum(len(p) for p in sec if _is_text(p))
-    if text_sec < _FALLBACK_RATIO * text_prim or sec[0].lstrip().startswith("{"):
+    """Readability found clearly more prose, and trafilatura's body is inside it, or has
+    little prose and is smaller overall.
+
+    Prose is sentence-shaped lines: a rail of related headlines is not (it was replaced too
+    rarely), and neither is a list article's "- Artist" lines, which the overall size keeps
+    from being swapped for a standfirst.
+    """
+    prose_prim = sum(len(p) for p in prim if _is_prose(p))
+    prose_sec = sum(len(p) for p in sec if _is_prose(p))
+    if prose_sec < _FALLBACK_RATIO * prose_prim or sec[0].lstrip().startswith("{"):
         return False
-    return text_prim < _FALLBACK_CHARS or len(prim_all & sec_all) >= 0.6 * len(prim_all)
+    if len(prim_all & sec_all) >= 0.6 * len(prim_all):
+        return True
+    size_prim, size_sec = sum(map(len, prim)), sum(map(len, sec))
+    return prose_prim < _FALLBACK_CHARS and size_sec >= _FALLBACK_RATIO * size_prim
+
+
+def _is_prose(para: str) -> bool:  # running text with a sentence end: not a headline
+    return _is_text(para) and bool(_SENTENCE_END_RE.search(para))
+
+
+_SENTENCE_END_RE = re.compile(r"[.!?…][\"”’')]*(\s|$)")
 
 
 _FALLBACK_CHARS = 250  # below this, trafilatura's body is not trusted over a longer one
@@ -168,3 +187,18 @@ def merge_bodies(primary: str, second: str, *, trim_edges: bool = True,
     return "\n".join(kept), label
 
 
+
+
+def with_live_updates(body: str, updates: Sequence[LiveUpdate]) -> str:
+    """A live blog's posts (from its JSON-LD) after the body, when the body lacks most of them.
+
+    Extractors keep the blog's introduction and drop the stream of posts under it, or take
+    the posts: the page's own list of updates tells which happened.
+    """
+    have = shingles(body)
+    missing = [u for u in updates
+               if (sh := shingles(u.body)) and len(sh & have) < 0.5 * len(sh)]
+    if len(missing) < 0.5 * len(updates):
+        return body
+    posts = (f"{u.headline}\n{u.body}" if u.headline else u.body for u in missing)
+    return "\n".join([body, *posts]) if body else "\n".join(posts)

@@ -24,7 +24,13 @@ from trafilatura.metadata import extract_metadata
 from trafilatura.settings import Document as TrafilaturaDocument
 from trafilatura.settings import Extractor
 
-from connectors.extract.bodies import is_doubtful, merge_bodies, readability_text, shingles
+from connectors.extract.bodies import (
+    is_doubtful,
+    merge_bodies,
+    readability_text,
+    shingles,
+    with_live_updates,
+)
 from connectors.extract.cleaning import clean_text
 from connectors.extract.html_tree import parse_html
 from connectors.extract.page_meta import modified_at, subtitle
@@ -77,11 +83,14 @@ def extract_article(page: FetchedPage, opts: ExtractOptions) -> ExtractedArticle
     body, extractor = traf_body, "trafilatura"
     if opts.second_opinion and is_doubtful(traf_body, opts.doubt_below_chars):
         body, extractor = merge_bodies(traf_body, readability_text(tree))
+    article = structured_article(tree)
+    if article and article.updates and (live := with_live_updates(body, article.updates)) != body:
+        body, extractor = live, f"{extractor}+json-ld"
     entry = page.entry
     title = (entry.title if entry and entry.title else None) or _str(meta.title)
     text = clean_text(body, opts.clean, title=title)
     description = _str(meta.description) or (entry.summary if entry else None)
-    article, declared = structured_article(tree), meta_values(tree)
+    declared = meta_values(tree)
     published = _published(page, tree, meta, article, now)
     # A headline with its date is still news (a photo or video page, a brief); without
     # text, summary or date there is nothing to index.
