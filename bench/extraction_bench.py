@@ -1,14 +1,17 @@
-"""Extraction benchmark driver for ../shared/bench/extraction (results in bench/RESULTS.md).
+"""Extraction benchmark over ../shared/bench/extraction and ../shared/bench/extraction-fundus
+(results in bench/RESULTS.md).
 
-Two uses:
+  # in process, both sets (or --data DIR, repeatable): F1/P/R with the benchmark's own metric
+  # (evaluate.py beside the Zyte set) and pages per CPU-second (one process, one core)
+  python -m bench.extraction_bench [--data DIR ...] [--runs 3] [--out-dir /tmp/preds] \
+      [--set second_opinion=false --set clean.drop_tails=false ...]
+
+  # the same harness timing trafilatura.extract() instead of ours, for the reference figures
+  python -m bench.extraction_bench --reference best     # include_comments=False, favor_precision=True
+  python -m bench.extraction_bench --reference defaults
 
   # shim for evaluate.py --cmd: print the cleaned body of one HTML file (URL in XBENCH_URL)
   python -m bench.extraction_bench PAGE.html
-
-  # in-process run over the data set: write predictions, print pages/s (one process, one core)
-  python -m bench.extraction_bench --data ../shared/bench/extraction --out /tmp/preds.json \
-      [--runs 3] [--set second_opinion=false --set clean.drop_tails=false ...]
-  python3 ../shared/bench/extraction/evaluate.py ../shared/bench/extraction --predictions /tmp/preds.json
 
 The --cmd shim starts Python per page, so its pages/s measures interpreter start-up; quote the
 in-process figure for speed. The quality figures of both are identical.
@@ -18,18 +21,29 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import importlib.util
 import json
 import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 from connectors.extract.extraction import extract_article
 from pipeline.errors import ExtractionEmpty
 from pipeline.options import CleanOptions, ExtractOptions
 from pipeline.records import FetchedPage
+from pipeline.settings import PROJECT_ROOT
+
+BENCH_DIR = PROJECT_ROOT.parent / "shared" / "bench"
+DATA_SETS = (BENCH_DIR / "extraction", BENCH_DIR / "extraction-fundus")
+# trafilatura.extract() as evaluate.py runs it (`-e trafilatura[:...]`)
+REFERENCES: dict[str, dict[str, Any]] = {
+    "defaults": {}, "best": {"include_comments": False, "favor_precision": True}}
 
 BENCH_NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)  # fixed, so runs are reproducible
 
@@ -65,53 +79,85 @@ def options_from(settings: list[str]) -> ExtractOptions:
     return ExtractOptions.model_validate(top)
 
 
-def run_dataset(data_dir: Path, out: Path, opts: ExtractOptions, runs: int,
-                split: Path | None) -> None:
+def evaluate_module(bench_dir: Path = BENCH_DIR / "extraction") -> ModuleType:
+    """The benchmark's own metric (evaluate.py beside the Zyte set; both sets use it)."""
+    spec = importlib.util.spec_from_file_location("xbench_evaluate", bench_dir / "evaluate.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_pages(data_dir: Path, split: Path | None = None) -> dict[str, tuple[str, str, str]]:
+    """{page id: (html, url, true body)} for a benchmark dir (ground-truth.json + html/)."""
     truth = json.loads((data_dir / "ground-truth.json").read_text(encoding="utf-8"))
     ids = sorted(truth)
     if split:
         ids = [i for i in split.read_text(encoding="utf-8").split() if i in truth]
-    pages = {i: gzip.decompress((data_dir / "html" / f"{i}.html.gz").read_bytes()).decode("utf-8")
-             for i in ids}
-    body_for(pages[ids[0]], truth[ids[0]]["url"], opts)  # warm-up, as evaluate.py does
-    preds: dict[str, dict[str, str]] = {}
-    rates, cpu_rates = [], []
+    return {i: (gzip.decompress((data_dir / "html" / f"{i}.html.gz").read_bytes())
+                .decode("utf-8"), truth[i]["url"], truth[i]["articleBody"]) for i in ids}
+
+
+def run_dataset(data_dir: Path, extract: Callable[[str, str, str], str], runs: int,
+                out: Path | None, split: Path | None = None) -> str:
+    """Extract every page `runs` times; return the summary line (quality from the last run)."""
+    pages = load_pages(data_dir, split)
+    first = next(iter(pages))
+    extract(pages[first][0], pages[first][1], first)  # warm-up, as evaluate.py does
+    preds: dict[str, str] = {}
+    cpu_rates = []
     for _ in range(max(1, runs)):
-        wall = cpu = 0.0
-        for i in ids:
-            start, start_cpu = time.perf_counter(), time.process_time()
-            text = body_for(pages[i], truth[i]["url"], opts, i)
-            wall += time.perf_counter() - start
+        cpu = 0.0
+        for i, (html, url, _truth) in pages.items():
+            start_cpu = time.process_time()
+            preds[i] = extract(html, url, i)
             cpu += time.process_time() - start_cpu
-            preds[i] = {"articleBody": text}
-        rates.append(len(ids) / wall)
-        cpu_rates.append(len(ids) / cpu)
-    out.write_text(json.dumps(preds, ensure_ascii=False), encoding="utf-8")
+        cpu_rates.append(len(pages) / cpu)
+    if out:
+        out.write_text(json.dumps({i: {"articleBody": t} for i, t in preds.items()},
+                                  ensure_ascii=False), encoding="utf-8")
+    evaluate = evaluate_module()
+    scores = evaluate.aggregate([evaluate.page_scores(truth, preds[i])
+                                 for i, (_h, _u, truth) in pages.items()])
     # Per CPU-second is what one dedicated core would do; wall time counts other load too.
-    print(f"pages={len(ids)} pages_per_s={statistics.median(rates):.1f} "
-          f"pages_per_cpu_s={statistics.median(cpu_rates):.1f} "
-          f"runs={','.join(f'{r:.1f}' for r in rates)} out={out}")
+    return (f"{data_dir.name}: pages={len(pages)} F1={scores['f1']:.3f} P={scores['p']:.3f} "
+            f"R={scores['r']:.3f} pages_per_cpu_s={statistics.median(cpu_rates):.1f} "
+            f"runs={','.join(f'{r:.1f}' for r in cpu_rates)}")
+
+
+def reference_extractor(name: str) -> Callable[[str, str, str], str]:
+    import trafilatura
+
+    kwargs = REFERENCES[name]
+    return lambda html, url, page_id: trafilatura.extract(html, **kwargs) or ""
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("page", nargs="?", type=Path, help="one HTML file: print its cleaned body")
-    ap.add_argument("--data", type=Path, help="benchmark dir (ground-truth.json, html/)")
-    ap.add_argument("--out", type=Path, default=Path("extraction-preds.json"))
+    ap.add_argument("--data", type=Path, action="append",
+                    help="benchmark dir (ground-truth.json, html/); default: both sets")
+    ap.add_argument("--out-dir", type=Path, help="write <set>.json predictions here")
     ap.add_argument("--split", type=Path, help="file of page ids (default: all pages)")
     ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--reference", choices=sorted(REFERENCES),
+                    help="time trafilatura.extract() with these settings instead of ours")
     ap.add_argument("--set", dest="settings", action="append", default=[],
                     metavar="KEY=VALUE", help="ExtractOptions field (clean.KEY for the cleaner)")
     args = ap.parse_args(argv)
     opts = options_from(args.settings)
-    if args.data:
-        run_dataset(args.data, args.out, opts, args.runs, args.split)
+    if args.page:
+        html = args.page.read_bytes().decode("utf-8", "replace")
+        sys.stdout.write(body_for(html, os.environ.get("XBENCH_URL", ""), opts) + "\n")
         return 0
-    if not args.page:
-        ap.error("give an HTML file or --data DIR")
-    html = args.page.read_bytes().decode("utf-8", "replace")
-    sys.stdout.write(body_for(html, os.environ.get("XBENCH_URL", ""), opts) + "\n")
+    extract = (reference_extractor(args.reference) if args.reference else
+               lambda html, url, page_id: body_for(html, url, opts, page_id))
+    if args.out_dir:
+        args.out_dir.mkdir(parents=True, exist_ok=True)
+    for data_dir in args.data or DATA_SETS:
+        out = args.out_dir / f"{data_dir.name}.json" if args.out_dir else None
+        print(run_dataset(data_dir, extract, args.runs, out, args.split), flush=True)
     return 0
 
 

@@ -39,6 +39,7 @@ _CHROME: tuple[tuple[re.Pattern[str], int], ...] = tuple(
         (r"\b(we|this (web)?site|our (web)?site|site) uses? cookies\b", 400),
         (r"^(accept|allow|manage|reject) (all )?(cookies|consent|preferences)\b", 80),
         (r"\bcookie (policy|settings|preferences|consent)\b", 120),
+        (r"\b(store|use|place|set)s? cookies (on|in) your (browser|device|computer)\b", 400),
         (r"^by (continuing to (use|browse)|using) (this|our) (site|website)", 300),
         # newsletters and subscriptions
         (r"\b(sign up|subscribe|register) (now |today )?(for|to) (our|the|a|their)?\s*"
@@ -48,6 +49,10 @@ _CHROME: tuple[tuple[re.Pattern[str], int], ...] = tuple(
         (r"^(enter|type) (your )?e-?mail( address)?\b|^your e-?mail( address)?\W*$", 100),
         (r"^(subscribe|sign up|log ?in|register)( now| today| here)?\W*$", 40),
         (r"^already a (subscriber|member)\b", 200),
+        (r"\bto bookmark (this|your|the)\b|^want to bookmark\b", 200),
+        # commenting prompts
+        (r"^join (our|the|in|thought-provoking)\b[\w ,-]{0,40}\b(forum|conversations?|discussions?|"
+         r"debate|community)\b", 160),
         # donations and memberships
         (r"\b(donate|donation|contribute) (today|now|here)\b", 400),
         (r"\bsupport (our|independent|quality|local) (journalism|reporting|newsroom)\b", 400),
@@ -73,10 +78,9 @@ _CHROME: tuple[tuple[re.Pattern[str], int], ...] = tuple(
         (r"\b(may|can) be (reached|contacted) at \S+@\S+", 300),
         (r"^listen (to|on) [\w .'’-]{2,60}(live|podcast|here|on)\b", 160),
         # credits and legal
-        (r"^\(?\s*(additional )?(reporting|writing|editing|compiled|research) by\b", 300),
-        (r"\bcontributed (reporting|to this (report|story|article))\W*$", 200),
         (r"^(©|\(c\)|copyright\b)", 300),
         (r"\ball rights reserved\b", 300),
+        (r"^our (standards|editorial (standards|principles))\s*:", 120),
         (r"\bmay not be (re)?published, broadcast, rewritten\b", 300),
         # contact details, captions and galleries on their own line
         (r"\S+@\S+\.[a-z]{2,}", 300),
@@ -126,6 +130,10 @@ _FUNDRAISING_HEAD = re.compile(
     r"^(owned by our readers|fighting fund|support (our|independent) journalism)\W*$", _FLAGS)
 _FOOTNOTE = re.compile(r"\s*\[\d{1,3}\]\s*")
 _WORD = re.compile(r"\w+")
+_AUTHOR_BIO = re.compile(
+    r"(?-i:[A-Z])[\w’'.-]+( (?-i:[A-Z])[\w’'.-]+){1,3} is (a|an|the)( [\w’'-]+){0,6} "
+    r"(writer|reporter|editor|correspondent|columnist|journalist|contributor|author)s?\b", _FLAGS)
+_ALNUM = re.compile(r"[^\W_]")  # a letter or digit: "___" separators have none
 _URL = re.compile(r"(https?://|www\.)\S+", _FLAGS)
 _SENTENCE_END = re.compile(r"[.!?…:;\"”’')\]]\s*$")
 _CAP_WORD = re.compile(r"\b[A-Z][\w’'-]+")
@@ -144,13 +152,15 @@ def clean_text(text: str, opts: CleanOptions = CleanOptions(), *,
     if opts.drop_tails:  # before line rules, which would take the tail's heading alone
         paras = _drop_blocks(paras, opts.tail_share)
     if opts.drop_chrome_lines:
-        paras = [p for p in paras if p and _WORD.search(p) and not is_chrome_line(p)]
+        paras = [p for p in paras if p and _ALNUM.search(p) and not is_chrome_line(p)]
     if opts.drop_repeats:
         paras = _drop_repeats(paras)
     if title and opts.drop_headline:
         paras = _drop_headline(paras, title)
     if opts.drop_glued_story:
         paras = _drop_glued_story(paras)
+    if paras and len(paras[-1]) <= 600 and _AUTHOR_BIO.match(paras[-1]):
+        paras = paras[:-1]  # the writer's bio closing the page, not the article
     return "\n\n".join(p for p in paras if p)
 
 

@@ -84,7 +84,6 @@ def test_glued_story_kept_when_switched_off() -> None:
     "Related stories: more on the vote",
     "© 2024 Example Media Ltd. All rights reserved.",
     "Copyright 2024 The Daily Example",
-    "Reporting by Jane Roe; Editing by John Doe",
     "Write to Jane Roe at jane.roe@example.com",
     "Follow us on Twitter @example and on Facebook.",
     "source: example.com",
@@ -99,6 +98,10 @@ def test_glued_story_kept_when_switched_off() -> None:
     "by Jane Roe",
     "Tempo de leitura: 2 minutos",
     "- Example News | All the news that fits - https://news.example.org/ -",
+    "We store cookies on your browser to remember your choices.",
+    "Join our commenting forum",
+    "Subscribe to Example Premium to bookmark this article",
+    "Our Standards: The Example Trust Principles.",
 ])
 def test_chrome_lines(line: str) -> None:
     assert is_chrome_line(line)
@@ -112,6 +115,9 @@ def test_chrome_lines(line: str) -> None:
     "Read the documents before the hearing, the judge told both parties.",
     "http://amzn.to/2iJFhRj",
     "Turkey already has 12 military “observation points” dotted across the province.",
+    # credits are part of the story as published (the fundus gold keeps them)
+    "Reporting by Jane Roe; Editing by John Doe",
+    "Example News' Jane Roe contributed to this report.",
 ])
 def test_prose_is_not_chrome(line: str) -> None:
     assert not is_chrome_line(line)
@@ -167,3 +173,10 @@ def test_plain_text_edge_cases() -> None:
     assert clean_text("") == ""
     assert clean_text("\n\n  \n") == ""
     assert clean_text("One line.\r\nTwo   lines.") == "One line.\n\nTwo lines."
+
+
+def test_separators_and_a_closing_writer_bio_go() -> None:
+    body = ("The council approved the budget on Thursday after a long debate in the hall.\n___\n"
+            "Jane Roe is a senior political reporter who covers the city council for Example News.")
+    assert clean_text(body) == ("The council approved the budget on Thursday after a long "
+                                "debate in the hall.")

@@ -20,6 +20,7 @@ BENCH = SHARED / "bench" / "extraction"
 FETCHED = datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc)
 URL = "https://www.Example-News.org/local/2024/05/30/council-budget"
 OPTS = ExtractOptions()
+UNDATED_URL = "https://www.example-news.org/local/council-budget"
 
 PARAGRAPHS = [
     "The Riverside town council approved a new budget on Thursday evening after a debate "
@@ -127,6 +128,23 @@ def test_future_and_ancient_dates_are_rejected() -> None:
     early = ExtractOptions(now=datetime(2024, 5, 1, tzinfo=timezone.utc))
     article = extract_article(page(entry=future), early)
     assert article.published_at is None or article.published_at <= early.now + FUTURE_SLACK
+
+
+def test_schema_org_date_when_the_page_has_no_other() -> None:
+    html = re.sub(r'<meta property="article:published_time"[^>]*>|, 30 May 2024', "", DEMO_PAGE)
+    html = html.replace("</head>", '<script type="application/ld+json">{"@type": "NewsArticle",'
+                        ' "datePublished": "Tue, 28 May 2024 07:00:00 GMT"}</script></head>')
+    article = extract_article(page(html, url=UNDATED_URL), OPTS)
+    assert article.published_at == datetime(2024, 5, 28, 7, 0, tzinfo=timezone.utc)
+
+
+def test_a_headline_with_a_date_is_kept_without_text() -> None:
+    html = ('<html><head><title>Photos: the new bridge opens</title>'
+            '<meta property="article:published_time" content="2024-05-30T10:00:00Z"></head>'
+            '<body><img src="a.jpg"></body></html>')
+    article = extract_article(page(html, url=UNDATED_URL), OPTS)
+    assert article.extraction.quality == "empty"
+    assert article.published_at == datetime(2024, 5, 30, 10, 0, tzinfo=timezone.utc)
 
 
 def test_url_date_is_the_last_resort() -> None:
@@ -251,3 +269,25 @@ def test_bench_pages_read_in_place(page_id: str) -> None:
     common = len(set(zip(words, words[1:])) & set(zip(expected, expected[1:])))
     assert common >= 0.9 * len(set(zip(expected, expected[1:])))
     assert common >= 0.9 * len(set(zip(words, words[1:])))
+
+
+def test_merge_keeps_a_list_article_and_swaps_a_headline_rail() -> None:
+    listing = "\n".join(["Album of the year", *(f"- Band {i}" for i in range(40))])
+    standfirst = ("The winners were announced on Saturday night in London, where the ceremony "
+                  "ran for three hours.")
+    assert merge_bodies(listing, standfirst)[1] == "trafilatura"
+    rail = "\n".join(f"Another story about something else entirely number {i}" for i in range(6))
+    story = "\n".join(f"{p} It was the {n}th meeting." for n in range(3) for p in BODY)
+    assert merge_bodies(rail, story)[1] == "readability"  # headlines are not running text
+
+
+def test_live_blog_posts_come_from_json_ld_when_the_body_lacks_them() -> None:
+    posts = [("FT: Luton 2 Villa 3", "Unai Emery punches the air at the end of a tense match."),
+             ("90 minutes", "Villa look to have just done enough after a late set-piece.")]
+    ld = json.dumps({"@type": "LiveBlogPosting", "headline": "Live", "liveBlogUpdate": [
+        {"@type": "BlogPosting", "headline": h, "articleBody": b} for h, b in posts]})
+    html = DEMO_PAGE.replace("</head>", f'<script type="application/ld+json">{ld}</script></head>')
+    article = extract_article(page(html), OPTS)
+    assert "Unai Emery punches the air" in article.text and "90 minutes" in article.text
+    assert article.text.index(PARAGRAPHS[-1][:40]) < article.text.index("FT: Luton")
+    assert article.extraction.extractor.endswith("+json-ld")

@@ -1,0 +1,43 @@
+"""One parse per page: the lxml tree every extractor and metadata reader works on (pure).
+
+trafilatura and readability-lxml both accept a parsed `HtmlElement` and copy it before they
+mutate it, so a page is parsed once (about 1.9 ms for a 300 KB page) and copied where needed
+(a deep copy costs a sixth of a parse). The parser maps every element to `HtmlElement` in C:
+lxml.html's default lookup is a Python call per element proxy, ~1 ms a page in trafilatura.
+"""
+
+from __future__ import annotations
+
+import re
+
+import lxml.etree
+import lxml.html
+
+# libxml2 mishandles some doctype declarations (lxml bug 1955915); nothing needs them.
+_DOCTYPE_RE = re.compile(r"\s*<!\s*doctype[^>]*>", re.IGNORECASE)
+_XML_DECLARATION_RE = re.compile(r"\s*<\?xml[^>]*>", re.IGNORECASE)
+
+
+def _parser() -> lxml.html.HTMLParser:
+    parser = lxml.html.HTMLParser(  # type: ignore[call-arg]  # lxml-stubs lack default_doctype
+        collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True,
+        remove_pis=True)
+    parser.set_element_class_lookup(lxml.etree.ElementDefaultClassLookup(
+        element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment,
+        pi=lxml.html.HtmlProcessingInstruction, entity=lxml.html.HtmlEntity))
+    return parser
+
+
+def parse_html(html: str) -> lxml.html.HtmlElement:
+    """The document's root element; raises lxml.etree.LxmlError (or ValueError) when libxml2
+    cannot make a tree of it."""
+    head = html[:1024]
+    if match := _XML_DECLARATION_RE.match(head):
+        html = html[match.end():]  # a str with an encoding declaration is refused by lxml
+    if match := _DOCTYPE_RE.match(html[:1024]):
+        html = html[match.end():]
+    # The parser is made per page: cheap (µs), and lxml parsers are not safe to share.
+    root = lxml.html.document_fromstring(html.encode("utf-8", "surrogatepass"), parser=_parser())
+    if not isinstance(root, lxml.html.HtmlElement):
+        raise ValueError("no HTML element tree")
+    return root
