@@ -154,9 +154,20 @@ def name_runs(tokens: Tokens) -> list[tuple[int, int]]:
         while end > i and (words[end - 1] in SKIP_WORDS or words[end - 1] in CONNECTORS):
             end -= 1
         if end > i:
-            runs.append((i, end))
+            runs.extend(_split_at_title(words, i, end))
         i = j
     return runs
+
+
+def _split_at_title(words: list[str], i: int, j: int) -> list[tuple[int, int]]:
+    """"Florida Senator Marco Rubio", "Bank of England Governor Mark Carney": what comes
+    before the title is a name of its own. "John Major" stays whole: a title word needs a
+    name after it."""
+    for t in range(i + 1, j - 1):
+        if words[t] in TITLES and words[t - 1] not in TITLES and words[t - 1] not in CONNECTORS \
+                and any(words[u] not in TITLES for u in range(t + 1, j)):
+            return [(i, t), (t, j)]
+    return [(i, j)]
 
 
 def team_runs(tokens: Tokens, text: str, runs: list[tuple[int, int]]) -> set[tuple[str, ...]]:

@@ -67,6 +67,18 @@ COUNTRY_ALIASES: dict[str, str] = {
 }
 
 
+# The abbreviations news style (AP) gives US states after a town: "Edmonton, Ky.".
+US_STATE_ABBREVIATIONS: dict[str, str] = {
+    "Ala.": "AL", "Ariz.": "AZ", "Ark.": "AR", "Calif.": "CA", "Colo.": "CO", "Conn.": "CT",
+    "Del.": "DE", "Fla.": "FL", "Ga.": "GA", "Ill.": "IL", "Ind.": "IN", "Kan.": "KS",
+    "Ky.": "KY", "La.": "LA", "Md.": "MD", "Mass.": "MA", "Mich.": "MI", "Minn.": "MN",
+    "Miss.": "MS", "Mo.": "MO", "Mont.": "MT", "Neb.": "NE", "Nev.": "NV", "N.H.": "NH",
+    "N.J.": "NJ", "N.M.": "NM", "N.Y.": "NY", "N.C.": "NC", "N.D.": "ND", "Okla.": "OK",
+    "Ore.": "OR", "Pa.": "PA", "R.I.": "RI", "S.C.": "SC", "S.D.": "SD", "Tenn.": "TN",
+    "Vt.": "VT", "Va.": "VA", "Wash.": "WA", "W.Va.": "WV", "Wis.": "WI", "Wyo.": "WY",
+}
+
+
 def name_key(name: str) -> str:
     """A spelling-insensitive key: accents, case, spaces, hyphens and common transliteration
     variants folded. Empty for names not written in Latin script (they never match English)."""
@@ -269,9 +281,11 @@ def load_gazetteer(min_city_population: int = 1000) -> Gazetteer:
                     country="", admin1="", population=int(item.get("population") or 0),
                     lat=float(item["lat"]), lon=float(item["lng"]), feature="continent")
     for code, item in json.loads(_data_file("us_states.json")).items():
-        builder.region_rows["US", code] = builder.add(
+        row = builder.region_rows["US", code] = builder.add(
             geoname_id=int(item["geonameid"]), name=item["name"], alternates=(), country="US",
             admin1=code, population=0, lat=math.nan, lon=math.nan, feature="region")
+        for abbreviation in (a for a, c in US_STATE_ABBREVIATIONS.items() if c == code):
+            builder.index.setdefault(name_key(abbreviation), row)  # "ky": shorter than keys
     file_size = sizes[-1]
     for rec in _city_records(_data_file(CITY_FILES[file_size])):
         population = int(rec["population"])  # type: ignore[call-overload]
