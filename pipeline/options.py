@@ -72,7 +72,7 @@ class EnrichOptions(BaseModel):
     ner_window_tokens: int = Field(default=3, ge=1, le=20)
     ner_budget_tokens: int = Field(default=80, ge=0)  # per article; see bench/RESULTS.md (Enrichment)
     guess_people: bool = True  # 2-3 capitalised words NER had no budget for: a person
-    max_entities: int = Field(default=100, ge=1)
+    max_entities: int = Field(default=250, ge=1)  # results tables name ~200
     min_city_population: int = Field(default=1000, ge=500)
     # fastText reads a bounded prefix; 1,000 characters is plenty for a confident guess and
     # keeps detection cost flat however long the article is.

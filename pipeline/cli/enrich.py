@@ -1,24 +1,39 @@
-"""`newsflow enrich FILE_OR_URL [--json]`: enrich one article in-process, for debugging.
+"""`newsflow enrich`: the worker's enrichment in-process, for a person or a batch job.
+
+    newsflow enrich FILE_OR_URL [--url URL] [--json]    one article
+    newsflow enrich --jsonl < in.jsonl > out.jsonl      one EnrichedArticle per line out
 
 The same `enrich_article` as the worker's agent, on: a URL (fetched as the poller fetches, HTML
 run through `connectors.extract.extraction.extract_article`), an HTML file (.gz too), or a plain-text
-file (its first line is taken as the title when it reads like one).
+file (its first line is taken as the title when it reads like one). A batch line is an
+ExtractedArticle as JSON, or `{"id", "title", "text"}` (`title` and `url` optional), whose `id`
+becomes the `article_id`; a line that is neither gives `{"id", "error", "reason"}`. Models load
+once; lines are enriched one by one in this process (bench/entities_eval.py and places_eval.py
+score these outputs).
 """
 
 from __future__ import annotations
 
+import json
+import sys
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
+from urllib.parse import quote
 
 import typer
+from pydantic import ValidationError
+from rich.progress import Progress
 
 from connectors.extract.extraction import extract_article
 from pipeline.cli.inputs import PlainText, read_input
-from pipeline.cli.support import fail, settings_or_exit
+from pipeline.cli.support import err, fail, settings_or_exit
 from pipeline.errors import NewsflowError
 from pipeline.identity import article_id_for, source_domain
 from pipeline.records import EnrichedArticle, ExtractedArticle, ExtractionOutcome
 from pipeline.settings import Settings
+
+if TYPE_CHECKING:  # spaCy loads with the models, only when a command enriches
+    from pipeline.enrich.enrichment import EnrichmentModels
 
 
 def article_from_text(read: PlainText, now: datetime) -> ExtractedArticle:
@@ -33,6 +48,43 @@ def article_from_text(read: PlainText, now: datetime) -> ExtractedArticle:
         source_domain=source_domain(read.url), title=title, text=body, http_status=200,
         byte_size=read.byte_size, fetched_at=now,
         extraction=ExtractionOutcome(extractor="plain-text", text_length=len(body), quality="ok"))
+
+
+def article_from_line(line: str, now: datetime) -> ExtractedArticle:
+    """A batch input line as an article. Raises ValueError (pydantic's ValidationError is one)
+    for a line that is not JSON, an ExtractedArticle, nor `{"id", "text"}`."""
+    item = json.loads(line)
+    if not isinstance(item, dict):
+        raise ValueError("a line must be a JSON object")
+    if "article_id" in item:
+        return ExtractedArticle.model_validate(item)
+    ident, text, title = item.get("id"), item.get("text"), item.get("title")
+    if not isinstance(ident, str | int) or isinstance(ident, bool) or not isinstance(text, str):
+        raise ValueError('a line needs "id" (string or number) and "text" (string)')
+    url = item.get("url") or f"http://localhost/batch/{quote(str(ident), safe='')}"
+    return ExtractedArticle(
+        article_id=str(ident), url=url, final_url=url, source_domain=source_domain(url),
+        title=title if isinstance(title, str) and title.strip() else None, text=text,
+        http_status=200, byte_size=len(text.encode()), fetched_at=now,
+        extraction=ExtractionOutcome(extractor="batch", text_length=len(text), quality="ok"))
+
+
+def batch_result(line: str, models: EnrichmentModels, now: datetime) -> str:
+    """One batch line enriched, as one JSON line: the EnrichedArticle, or `{"id", "error",
+    "reason": "bad-input"}` for a line that is not an article."""
+    from pipeline.enrich.enrichment import enrich_article
+
+    try:
+        article = article_from_line(line, now)
+    except ValueError as error:  # ValidationError included
+        try:
+            ident = json.loads(line).get("id")
+        except (ValueError, AttributeError):
+            ident = None
+        detail = error.errors()[0]["msg"] if isinstance(error, ValidationError) else str(error)
+        return json.dumps({"id": ident, "error": f"bad input line: {detail}",
+                           "reason": "bad-input"})
+    return enrich_article(article, models, now=now).model_dump_json()
 
 
 def read_article(target: str, settings: Settings, now: datetime,
@@ -74,15 +126,31 @@ def describe(enriched: EnrichedArticle) -> list[str]:
 
 
 def enrich_command(
-    target: Annotated[str, typer.Argument(help="An article URL, or an HTML (.gz) or text file.")],
+    target: Annotated[str | None, typer.Argument(
+        help="An article URL, or an HTML (.gz) or text file.")] = None,
     url: Annotated[str | None, typer.Option(help="The page's URL, for a file.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the EnrichedArticle as JSON.")]
     = False,
+    jsonl: Annotated[bool, typer.Option("--jsonl", help="Batch: JSON lines on stdin.")] = False,
 ) -> None:
-    """Enrich one article with the worker's own models and print the result."""
+    """Enrich articles with the worker's own models: one, or a batch of JSON lines."""
     from pipeline.enrich.enrichment import enrich_article, load_models  # spaCy: only when run
 
     settings = settings_or_exit()  # the worker's enrichment options
+    if jsonl:
+        if target is not None:
+            raise typer.BadParameter("give a FILE or URL, or --jsonl, not both")
+        lines = [line for line in sys.stdin.read().splitlines() if line.strip()]
+        try:
+            models = load_models(settings.enrich)
+        except NewsflowError as error:
+            raise fail(error) from error
+        with Progress(console=err, disable=not sys.stderr.isatty()) as progress:
+            for line in progress.track(lines, description="enriching"):
+                sys.stdout.write(batch_result(line, models, datetime.now(UTC)) + "\n")
+        return
+    if target is None:
+        raise typer.BadParameter("give a FILE or URL, or --jsonl")
     now = datetime.now(UTC)
     try:
         article = read_article(target, settings, now, url)

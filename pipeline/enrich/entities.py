@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +39,7 @@ from pipeline.enrich.entity_text import (
     initials,
     is_title_case,
     name_runs,
+    team_runs,
     tokenize,
 )
 from pipeline.errors import ConfigError
@@ -101,7 +102,7 @@ def load_ner(model_name: str, *, numpy_blas: bool = True) -> Language:
 class EntityOptions:
     window_tokens: int = 3  # context either side of a name given to NER
     max_ner_tokens: int = 80  # NER budget per article; runs past it get cue labels only
-    max_entities: int = 100
+    max_entities: int = 250
     guess_people: bool = True  # runs NER had no budget for that look like names: people
 
 
@@ -135,11 +136,14 @@ class Forms:
             self.firsts[form] = at
         self.labels[form][label] += weight
 
-    def covers(self, key: tuple[str, ...]) -> bool:
-        """Whether a known form lies inside `key` or `key` inside a known form."""
-        if any(part in self.labels for part in _parts(key)):
-            return True
-        return any(key in _parts(form) for form in self.labels if len(form) > len(key))
+    def uncovered(self, keys: Iterable[tuple[str, ...]]) -> list[tuple[str, ...]]:
+        """The keys no known form lies inside, and that lie inside no person's name
+        ("Vladimir" of "Vladimir Putin"; but "Berlin" of "Air Berlin" may still be a place)."""
+        in_people = {part for form, counts in self.labels.items()
+                     if len(form) > 1 and counts.most_common(1)[0][0] == "PERSON"
+                     for part in _parts(form)}
+        return [key for key in keys if key not in in_people
+                and not any(part in self.labels for part in _parts(key))]
 
 
 def _parts(key: tuple[str, ...]) -> set[tuple[str, ...]]:
@@ -164,9 +168,13 @@ def find_entities(title: str | None, body: str, nlp: Language, hints: PlaceHints
     forms = Forms(text)
     unknown = []
     countries: set[str] = set()
+    teams = team_runs(tokens, text, runs)
     for key in sorted(first, key=lambda k: (-seen[k], first[k][0])):  # frequent, then early
         i, j = first[key]
         label, start = cue_label(tokens, i, j, text, hints.country_code, hints.country_names)
+        if key in teams and label not in ("GPE", "NORP") and (
+                len(key) == 1 or not _looks_like_person(key, hints)):  # "Greg Norman 68 70"
+            label, start = "TEAM", i  # a national side stays its country, as CoNLL has it
         if label is None:
             unknown.append(key)
             continue
@@ -205,17 +213,22 @@ def find_entities(title: str | None, body: str, nlp: Language, hints: PlaceHints
         if key not in forms.labels:
             _extend_person(forms, key, first[key], tokens, hints)
     return group_forms(forms.labels, forms.displays, owners(forms.labels, forms.declared),
-                       tokens, [k for k in first if not forms.covers(k)], opts.max_entities)
+                       tokens, forms.uncovered(first), opts.max_entities)
 
 
 def _looks_like_person(key: tuple[str, ...], hints: PlaceHints) -> bool:
     """Two or three capitalised words with no organisation, place or title word: in news
-    copy, mostly a person ("Marcel Granollers")."""
-    return 2 <= len(key) <= 3 and all(
+    copy, mostly a person ("Marcel Granollers", "A. Dale")."""
+    names = [w for w in key if not _is_initial(w)]
+    return 2 <= len(key) <= 3 and bool(names) and all(
         w.isalpha() and w[0].isupper() and not w.isupper() and w not in ORG_HEADS
         and w not in THING_HEADS
         and w not in TITLES and w not in hints.country_names
-        and not demonym_country(w, hints.country_names) for w in key)
+        and not demonym_country(w, hints.country_names) for w in names)
+
+
+def _is_initial(word: str) -> bool:
+    return len(word) == 2 and word[1] == "." and word[0].isupper()
 
 
 def _extend_person(forms: Forms, key: tuple[str, ...], span: tuple[int, int], tokens: Tokens,
@@ -269,7 +282,8 @@ def _form_spans(raw: str) -> list[tuple[str, int, int]]:
             spans = spans[2:]
         else:
             break
-    while len(spans) > 1 and spans[-1][0] in ("\u2019", "'", "s", ".", ",", "-"):
+    while len(spans) > 1 and (spans[-1][0] in ("\u2019", "'", "s", ".", ",", "-")
+                              or spans[-1][0].isdigit()):  # "H. Morris 69": a score
         if spans[-1][0] == "s" and spans[-2][0] not in ("\u2019", "'"):
             break
         spans = spans[:-1]

@@ -14,7 +14,10 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from pipeline.enrich.entity_text import CONNECTORS, MEDIA_WORDS, SKIP_WORDS, Tokens, initials
 
 Kind = Literal["person", "organisation", "place"]
-KINDS: dict[str, Kind] = {"PERSON": "person", "ORG": "organisation", "GPE": "place",
+# TEAM: a team in a results table (entity_text.team_runs), an organisation no gazetteer
+# may turn into its home town.
+KINDS: dict[str, Kind] = {"PERSON": "person", "ORG": "organisation", "TEAM": "organisation",
+                          "GPE": "place",
                           "LOC": "place", "FAC": "place"}
 Form = tuple[str, ...]
 _PLACE_AFTER = frozenset({"province", "governorate", "city", "town", "village", "district",
@@ -32,6 +35,7 @@ class Group:
     mentions: int
     first: int  # token index of the first mention
     place_cue: bool = False  # written as a place somewhere: "X-based", "in X", "X province"
+    label: str | None = None  # the label behind `kind` (TEAM, FAC, GPE, ...), None alike
 
 
 def majority(labels: Counter[str]) -> str:
@@ -137,7 +141,8 @@ def group_forms(labels: dict[Form, Counter[str]], displays: dict[Form, str],
     for canonical, group in members.items():
         if not counts[canonical]:
             continue
-        kind = KINDS.get(majority(labels[canonical])) if canonical in labels else None
+        top = majority(labels[canonical]) if canonical in labels else None
+        kind = KINDS.get(top) if top else None
         if kind == "person" and canonical in org_cues and len(canonical) == 1:
             kind = "organisation"  # "the Hurriyet daily said"
         label = " ".join((displays.get(canonical) or join_tokens(canonical)).split())
@@ -145,7 +150,7 @@ def group_forms(labels: dict[Form, Counter[str]], displays: dict[Form, str],
                          for a in group} - {label})
         groups.append(Group(name=label, kind=kind, forms=(label, *others),
                             mentions=counts[canonical], first=firsts[canonical],
-                            place_cue=canonical in place_cues))
+                            place_cue=canonical in place_cues, label=top))
     groups.sort(key=lambda g: (-g.mentions, g.first))
     return groups[:limit]
 

@@ -9,16 +9,19 @@ only sees short windows (pipeline/enrich/entities.py).
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
-# Dotted abbreviations ("U.S.") stay one token, as spaCy keeps them.
-TOKEN_RE = re.compile(r"(?:[A-Z]\.){2,}|\w+|[^\w\s]")
-_SPACED_TOKEN_RE = re.compile(r"(\s*)((?:[A-Z]\.){2,}|\w+|[^\w\s])")
-Label = Literal["PERSON", "ORG", "GPE", "LOC", "FAC", "NORP"]
+# Dotted abbreviations ("U.S.") stay one token, as spaCy keeps them, and so does an initial
+# before a name ("George W. Bush", "A. Dale"), so that the name stays one run.
+_TOKEN = r"(?:[A-Z]\.){2,}|[A-Z]\.(?=\s+[A-Z][a-z])|\w+|[^\w\s]"
+TOKEN_RE = re.compile(_TOKEN)
+_SPACED_TOKEN_RE = re.compile(rf"(\s*)({_TOKEN})")
+Label = Literal["PERSON", "ORG", "TEAM", "GPE", "LOC", "FAC", "NORP"]
 
 TITLES = frozenset("""
 Mr Mrs Ms Dr Sir Dame Lord Lady President Vice Prime Minister Secretary General Gen Senator Sen
@@ -67,6 +70,32 @@ CONNECTORS = frozenset({"al", "el", "bin", "ibn", "de", "del", "da", "di", "du",
 _COMMON_ENDING_RE = re.compile(r"(?:ing|ed|ly|ive|ous|ents|ers|ions|ies|ness|ment|ity)$")
 _ACRONYM_RE = re.compile(r"\s*\(\s*([A-Z][A-Za-z]{1,7})\s*\)")
 _DEMONYM_ENDINGS = ("ian", "an", "n", "i", "ish", "ese", "ic", "ean")
+# Adjectives the endings above cannot undo ("Spanish" is not "Span" + a country), and those of
+# continents; English usage, as COUNTRY_ALIASES in places.py.
+IRREGULAR_DEMONYMS = {
+    "Spanish": "Spain", "French": "France", "British": "Britain", "Dutch": "Netherlands",
+    "German": "Germany", "Greek": "Greece", "Swiss": "Switzerland", "Swedish": "Sweden",
+    "Polish": "Poland", "Danish": "Denmark", "Finnish": "Finland", "Irish": "Ireland",
+    "Welsh": "Wales", "Scottish": "Scotland", "Filipino": "Philippines", "Thai": "Thailand",
+    "Norwegian": "Norway", "Portuguese": "Portugal", "Belgian": "Belgium", "Peruvian": "Peru",
+    "Argentine": "Argentina", "Argentinian": "Argentina", "Icelandic": "Iceland",
+    "Lebanese": "Lebanon", "Sudanese": "Sudan", "Vietnamese": "Vietnam", "Nepalese": "Nepal",
+    "Afghan": "Afghanistan", "Saudi": "Saudi Arabia", "Emirati": "UAE", "Czech": "Czechia",
+    "Slovak": "Slovakia", "Croatian": "Croatia", "Belarusian": "Belarus",
+    "Uzbek": "Uzbekistan", "Kazakh": "Kazakhstan", "Singaporean": "Singapore",
+    "Taiwanese": "Taiwan", "Mexican": "Mexico", "Haitian": "Haiti", "Egyptian": "Egypt",
+    "Moroccan": "Morocco", "Ghanaian": "Ghana", "Somali": "Somalia", "Zimbabwean": "Zimbabwe",
+    "Senegalese": "Senegal", "Cypriot": "Cyprus", "Maltese": "Malta", "Kiwi": "New Zealand",
+    "Tajik": "Tajikistan", "Kyrgyz": "Kyrgyzstan", "Turkmen": "Turkmenistan",
+    "Burmese": "Myanmar", "Bahraini": "Bahrain", "Congolese": "DR Congo",
+    "European": "Europe", "African": "Africa", "Asian": "Asia",
+}
+
+
+# A results-table line: more numbers than lower-case words ("Stoke 4 3 1 0 7 4 10",
+# "Leicestershire 22 points , Somerset 4 ."), where a name followed by a number is a team.
+_LINE_NUMBER_RE = re.compile(r"(?<![\w.])\d[\d.,:-]*")
+_LINE_WORD_RE = re.compile(r"\b[a-z]+\b")
 
 
 @dataclass(frozen=True)
@@ -125,9 +154,45 @@ def name_runs(tokens: Tokens) -> list[tuple[int, int]]:
         while end > i and (words[end - 1] in SKIP_WORDS or words[end - 1] in CONNECTORS):
             end -= 1
         if end > i:
-            runs.append((i, end))
+            runs.extend(_split_at_title(words, i, end))
         i = j
     return runs
+
+
+def _split_at_title(words: list[str], i: int, j: int) -> list[tuple[int, int]]:
+    """"Florida Senator Marco Rubio", "Bank of England Governor Mark Carney": what comes
+    before the title is a name of its own. "John Major" stays whole: a title word needs a
+    name after it."""
+    for t in range(i + 1, j - 1):
+        if words[t] in TITLES and words[t - 1] not in TITLES and words[t - 1] not in CONNECTORS \
+                and any(words[u] not in TITLES for u in range(t + 1, j)):
+            return [(i, t), (t, j)]
+    return [(i, j)]
+
+
+def team_runs(tokens: Tokens, text: str, runs: list[tuple[int, int]]) -> set[tuple[str, ...]]:
+    """Runs written as a team in a results table: on a table line, followed by a number, not
+    in parentheses (there a name is a competitor's country: "Freeman ( Jamaica ) 12.71")."""
+    if not _LINE_NUMBER_RE.search(text):
+        return set()
+    tables: list[tuple[int, int]] = []
+    offset = 0
+    for line in text.split("\n"):
+        numbers = len(_LINE_NUMBER_RE.findall(line))
+        if numbers >= 2 and len(_LINE_WORD_RE.findall(line)) < numbers:
+            tables.append((offset, offset + len(line)))
+        offset += len(line) + 1
+    if not tables:
+        return set()
+    words, n = tokens.text, len(tokens.text)
+    starts = [a for a, _ in tables]
+    teams = set()
+    for i, j in runs:
+        at = bisect_right(starts, tokens.start[i]) - 1
+        if at >= 0 and tokens.start[i] < tables[at][1] and j < n and words[j][:1].isdigit() \
+                and not (i > 0 and words[i - 1] == "("):
+            teams.add(tuple(words[i:j]))
+    return teams
 
 
 def _joins(words: list[str], starts: list[int], ends: list[int], j: int, n: int) -> bool:
@@ -152,7 +217,10 @@ def is_title_case(title: str) -> bool:
 
 
 def demonym_country(word: str, country_names: frozenset[str]) -> str | None:
-    """The country an adjective names: "Syrian" -> "Syria", "Turkish" -> "Turkey"."""
+    """The country (or continent) an adjective names: "Syrian" -> "Syria", "Turkish" ->
+    "Turkey", "Spanish" -> "Spain"."""
+    if word in IRREGULAR_DEMONYMS:
+        return IRREGULAR_DEMONYMS[word]
     for ending in _DEMONYM_ENDINGS:
         if word.endswith(ending) and len(word) > len(ending) + 2:
             stem = word[: -len(ending)]

@@ -5,10 +5,15 @@ The gazetteer is built once per process (`load_gazetteer`) from the data files t
 continents, US states); nothing is downloaded. It is kept compact: parallel arrays per city and
 one dict from a spelling-insensitive key to row numbers, so ~170k cities fit in tens of MB.
 
+Countries and US states get a representative point derived from their own cities (the middle
+of the range their towns span, 2% trimmed at each end so that outlying islands do not pull it),
+and states the population of their cities, so that "Iowa" is the state and not the village.
+
 `resolve_places` is pure: candidates in, `Place` records and country codes out. Ambiguous names
-are settled by the article's own geography: a city in a country the article mentions (or that
-its other places lie in) beats a bigger namesake elsewhere, so Idlib goes to Syria and Moscow
-to Russia rather than Idaho.
+are settled by the article's own geography: a city in a country (or US state) the article
+mentions, or that its other places lie in, beats a bigger namesake elsewhere, so Idlib goes to
+Syria and Moscow to Russia rather than Idaho; a row whose own name is the one written beats one
+that merely lists it among its alternates, and a capital its namesakes.
 """
 
 from __future__ import annotations
@@ -42,8 +47,10 @@ _LATIN_EXTRA = str.maketrans({"ł": "l", "ø": "o", "æ": "ae", "ß": "ss", "đ"
 # letters (Shughur/Shugur, Saraqeb/Sarakeb, Deir ez-Zor/Deir Ezzor): fold them.
 _DIGRAPHS = (("gh", "g"), ("kh", "k"), ("ou", "u"), ("ee", "i"), ("ph", "f"), ("ck", "k"),
              ("q", "k"))
+# Not "county" or "parish": the data has no counties, and Metcalfe County is not the town of
+# Metcalfe (a wrong point, where none is better).
 _TRAILING_WORDS = {"province", "governorate", "region", "city", "town", "village", "district",
-                   "county", "state", "oblast", "prefecture", "municipality", "countryside"}
+                   "state", "oblast", "prefecture", "municipality", "countryside"}
 
 # English names and abbreviations newsrooms use that GeoNames' country names lack.
 COUNTRY_ALIASES: dict[str, str] = {
@@ -57,6 +64,18 @@ COUNTRY_ALIASES: dict[str, str] = {
     "Cape Verde": "CV", "East Timor": "TL", "Timor-Leste": "TL", "Vatican City": "VA",
     "Korea": "KR", "Republic of Korea": "KR", "South Korea": "KR", "North Korea": "KP",
     "Côte d'Ivoire": "CI", "Cote d'Ivoire": "CI", "Russian Federation": "RU", "Türkiye": "TR",
+}
+
+
+# The abbreviations news style (AP) gives US states after a town: "Edmonton, Ky.".
+US_STATE_ABBREVIATIONS: dict[str, str] = {
+    "Ala.": "AL", "Ariz.": "AZ", "Ark.": "AR", "Calif.": "CA", "Colo.": "CO", "Conn.": "CT",
+    "Del.": "DE", "Fla.": "FL", "Ga.": "GA", "Ill.": "IL", "Ind.": "IN", "Kan.": "KS",
+    "Ky.": "KY", "La.": "LA", "Md.": "MD", "Mass.": "MA", "Mich.": "MI", "Minn.": "MN",
+    "Miss.": "MS", "Mo.": "MO", "Mont.": "MT", "Neb.": "NE", "Nev.": "NV", "N.H.": "NH",
+    "N.J.": "NJ", "N.M.": "NM", "N.Y.": "NY", "N.C.": "NC", "N.D.": "ND", "Okla.": "OK",
+    "Ore.": "OR", "Pa.": "PA", "R.I.": "RI", "S.C.": "SC", "S.D.": "SD", "Tenn.": "TN",
+    "Vt.": "VT", "Va.": "VA", "Wash.": "WA", "W.Va.": "WV", "Wis.": "WI", "Wyo.": "WY",
 }
 
 
@@ -97,6 +116,12 @@ class Gazetteer:
     index: dict[str, int | tuple[int, ...]]
     country_rows: dict[str, int] = field(default_factory=dict)  # ISO code -> row
     country_names: frozenset[str] = frozenset()  # as written in English text
+    capitals: frozenset[int] = frozenset()  # rows of national capitals
+    region_rows: dict[tuple[str, str], int] = field(default_factory=dict)  # (ISO, admin1) -> row
+
+    def is_own_name(self, row: int, name: str) -> bool:
+        """Whether `name` is the row's own name rather than one of its alternates."""
+        return name_key(self.names[row]) == name_key(strip_place_words(name))
 
     def candidates(self, name: str) -> tuple[int, ...]:
         key = name_key(strip_place_words(name))
@@ -140,6 +165,8 @@ class _Builder:
         self.feature: list[PlaceFeature] = []
         self.index: dict[str, int | tuple[int, ...]] = {}
         self.country_rows: dict[str, int] = {}
+        self.region_rows: dict[tuple[str, str], int] = {}
+        self.capitals: set[int] = set()
         self._interned: dict[str, str] = {}
 
     def add(self, *, geoname_id: int, name: str, alternates: Iterable[str], country: str,
@@ -166,11 +193,55 @@ class _Builder:
                 self.index[key] = (present, row)
         return row
 
+    def settle_areas(self, capital_names: dict[str, str]) -> None:
+        """Points and populations of countries and regions from their cities; capitals."""
+        coords: dict[str, tuple[list[float], list[float]]] = {}
+        regional: dict[tuple[str, str], tuple[list[float], list[float]]] = {}
+        population: dict[tuple[str, str], int] = {}
+        capital: dict[str, int] = {}
+        for row, feature in enumerate(self.feature):
+            if feature != "city":
+                continue
+            country, region = self.country[row], (self.country[row], self.admin1[row])
+            for lats, lons in (coords.setdefault(country, ([], [])),
+                               regional.setdefault(region, ([], []))):
+                lats.append(self.lat[row])
+                lons.append(self.lon[row])
+            population[region] = population.get(region, 0) + self.population[row]
+            held = capital.get(country)
+            if name_key(self.names[row]) == capital_names.get(country) and (
+                    held is None or self.population[row] > self.population[held]):
+                capital[country] = row
+        self.capitals = set(capital.values())
+        for code, row in self.country_rows.items():
+            if code in coords:
+                self.lat[row], self.lon[row] = _middle(*coords[code])
+        for key, row in self.region_rows.items():
+            if key in regional:
+                self.lat[row], self.lon[row] = _middle(*regional[key])
+                self.population[row] = population[key]
+
     def build(self) -> Gazetteer:
         names = {self.names[row] for row in self.country_rows.values()} | set(COUNTRY_ALIASES)
         return Gazetteer(self.geoname_id, self.population, self.lat, self.lon, self.names,
                          self.country, self.admin1, self.feature, self.index, self.country_rows,
-                         frozenset(names))
+                         frozenset(names), frozenset(self.capitals), dict(self.region_rows))
+
+
+def _middle(lats: list[float], lons: list[float], trim: float = 0.02) -> tuple[float, float]:
+    """The middle of the range the points span, a share `trim` cut at each end (islands and
+    overseas outliers), across the antimeridian where that range is narrower (Fiji)."""
+    def mid(values: list[float]) -> tuple[float, float]:  # (middle, span)
+        ordered = sorted(values)
+        cut = int(trim * len(ordered))
+        low, high = ordered[cut], ordered[len(ordered) - 1 - cut]
+        return (low + high) / 2, high - low
+
+    lon, span = mid(lons)
+    shifted, shifted_span = mid([x % 360 for x in lons])
+    if shifted_span < span:
+        lon = (shifted + 180) % 360 - 180
+    return round(mid(lats)[0], 5), round(lon, 5)
 
 
 def _is_indexable(name: str) -> bool:
@@ -210,9 +281,11 @@ def load_gazetteer(min_city_population: int = 1000) -> Gazetteer:
                     country="", admin1="", population=int(item.get("population") or 0),
                     lat=float(item["lat"]), lon=float(item["lng"]), feature="continent")
     for code, item in json.loads(_data_file("us_states.json")).items():
-        builder.add(geoname_id=int(item["geonameid"]), name=item["name"], alternates=(),
-                    country="US", admin1=code, population=0, lat=math.nan, lon=math.nan,
-                    feature="region")
+        row = builder.region_rows["US", code] = builder.add(
+            geoname_id=int(item["geonameid"]), name=item["name"], alternates=(), country="US",
+            admin1=code, population=0, lat=math.nan, lon=math.nan, feature="region")
+        for abbreviation in (a for a, c in US_STATE_ABBREVIATIONS.items() if c == code):
+            builder.index.setdefault(name_key(abbreviation), row)  # "ky": shorter than keys
     file_size = sizes[-1]
     for rec in _city_records(_data_file(CITY_FILES[file_size])):
         population = int(rec["population"])  # type: ignore[call-overload]
@@ -228,6 +301,7 @@ def load_gazetteer(min_city_population: int = 1000) -> Gazetteer:
                     lat=float(rec["latitude"]),  # type: ignore[arg-type]
                     lon=float(rec["longitude"]),  # type: ignore[arg-type]
                     feature="city")
+    builder.settle_areas({code: name_key(str(item["capital"])) for code, item in countries.items()})
     return builder.build()
 
 
@@ -239,6 +313,7 @@ class PlaceCandidate:
     mentions: int
     is_place_label: bool  # NER said GPE/LOC/FAC (or the name is a country)
     place_cue: bool = False  # written as a place ("X-based", "in X"), whatever NER said
+    written: str | None = None  # how the article writes it, when not `name`: "Turkish"
 
 
 @dataclass(frozen=True)
@@ -249,6 +324,12 @@ class PlaceOptions:
     # and is at least this big, or is a big city written as a place ("Copenhagen-based").
     relabel_min_population: int = 5000
     cue_min_population: int = 100_000
+    region_bonus: float = 2.0  # a city in a US state the article names
+    capital_bonus: float = 1.0  # "Paris" is the capital before any namesake
+    alternate_penalty: float = 1.0  # the name is only one of the row's alternates ("Parizh")
+    stray_max_population: int = 5000  # a place-labelled town this small needs context
+    proximity_bonus: float = 2.0  # a namesake near the article's other places
+    near_km: float = 200.0
 
 
 @dataclass(frozen=True)
@@ -259,11 +340,9 @@ class PlaceResolution:
 
 
 def resolve_places(candidates: Sequence[PlaceCandidate], gazetteer: Gazetteer,
-                   opts: PlaceOptions = PlaceOptions(), *,
-                   context: Collection[str] = ()) -> PlaceResolution:
-    """Resolve candidates to GeoNames places. `context` adds countries the article implies
-    without naming them (its demonyms: "Syrian"). Names that do not resolve are left out: a
-    place here always has a GeoNames id."""
+                   opts: PlaceOptions = PlaceOptions()) -> PlaceResolution:
+    """Resolve candidates to GeoNames places. Names that do not resolve are left out: a place
+    here always has a GeoNames id."""
     looked_up = []
     mentioned: dict[str, int] = {}
     for cand in candidates:
@@ -273,19 +352,35 @@ def resolve_places(candidates: Sequence[PlaceCandidate], gazetteer: Gazetteer,
         if code:
             mentioned[code] = mentioned.get(code, 0) + cand.mentions
     # Unambiguous place-labelled cities lend their country as context too (Saraqib -> Syria).
-    neighbours = set(context)
+    neighbours: set[str] = set()
+    regions: set[tuple[str, str]] = set()  # US states the article names as such
     for cand, rows, _ in looked_up:
         cities = {gazetteer.country[r] for r in rows if gazetteer.feature[r] == "city"}
         if cand.is_place_label and len(cities) == 1:
             neighbours |= cities
+        for r in rows:
+            if gazetteer.feature[r] == "region" and gazetteer.is_own_name(r, cand.name):
+                regions.add((gazetteer.country[r], gazetteer.admin1[r]))
+                neighbours.add(gazetteer.country[r])
+    context = _Context(mentioned, neighbours, regions)
+    chosen = [gazetteer.country_rows.get(code) if code else
+              _best_row(cand, rows, gazetteer, context, opts)
+              for cand, rows, code in looked_up]
+    # Second look at ambiguous names: a namesake near the article's other places wins
+    # (Edmonton beside Cairns is Edmonton, Queensland).
+    points = [(n, gazetteer.lat[r], gazetteer.lon[r]) for n, r in enumerate(chosen)
+              if r is not None and gazetteer.feature[r] == "city"]
+    for n, (cand, rows, code) in enumerate(looked_up):
+        if not code and len(rows) > 1:
+            near = [(lat, lon) for m, lat, lon in points if m != n]
+            chosen[n] = _best_row(cand, rows, gazetteer, context, opts, near)
     by_row: dict[int, Place] = {}
     resolved: dict[str, int] = {}
-    for cand, rows, code in looked_up:
-        row = gazetteer.country_rows.get(code) if code else \
-            _best_row(cand, rows, gazetteer, mentioned, neighbours, opts)
+    for (cand, _rows, _code), row in zip(looked_up, chosen, strict=True):
         if row is None:
             continue
-        resolved[cand.name] = gazetteer.geoname_id[row]
+        if cand.written is None:  # an adjective ("Turkish") is no entity of that place
+            resolved[cand.name] = gazetteer.geoname_id[row]
         if row in by_row:  # two spellings of one place: one place, mentions added
             first = by_row[row]
             by_row[row] = first.model_copy(update={"mentions": first.mentions + cand.mentions})
@@ -300,25 +395,54 @@ def resolve_places(candidates: Sequence[PlaceCandidate], gazetteer: Gazetteer,
     return PlaceResolution(tuple(places), tuple(countries), resolved)
 
 
-def _best_row(cand: PlaceCandidate, rows: tuple[int, ...], gaz: Gazetteer,
-              mentioned: dict[str, int], neighbours: set[str], opts: PlaceOptions) -> int | None:
+@dataclass(frozen=True)
+class _Context:
+    """What the article says about its geography, for ranking a name's namesakes."""
+
+    mentioned: dict[str, int]  # countries it names, with mentions
+    neighbours: set[str]  # countries its unambiguous places and named states lie in
+    regions: set[tuple[str, str]]  # US states it names
+
+
+def _best_row(cand: PlaceCandidate, rows: tuple[int, ...], gaz: Gazetteer, ctx: _Context,
+              opts: PlaceOptions, near: Sequence[tuple[float, float]] = ()) -> int | None:
     if not rows:
         return None
 
     def score(row: int) -> float:
         value = math.log10(gaz.population[row] + 10)
-        if gaz.country[row] in mentioned:
+        country = gaz.country[row]
+        if country in ctx.mentioned:
             value += opts.context_bonus
-        elif gaz.country[row] in neighbours:
+        elif country in ctx.neighbours:
             value += opts.neighbour_bonus
+        if gaz.feature[row] == "city" and (country, gaz.admin1[row]) in ctx.regions:
+            value += opts.region_bonus
+        if row in gaz.capitals:
+            value += opts.capital_bonus
+        if not gaz.is_own_name(row, cand.name):
+            value -= opts.alternate_penalty
         return value
 
-    best = max(rows, key=score)
+    scores = {row: score(row) for row in rows}
+    if near:  # only rows the bonus could lift to the top are measured
+        floor = max(scores.values()) - opts.proximity_bonus
+        for row in rows:
+            if scores[row] >= floor and gaz.feature[row] == "city" and \
+                    _is_near(gaz.lat[row], gaz.lon[row], near, opts.near_km):
+                scores[row] += opts.proximity_bonus
+    mentioned, neighbours = ctx.mentioned, ctx.neighbours
+    best = max(rows, key=scores.__getitem__)
+    in_context = gaz.country[best] in mentioned or gaz.country[best] in neighbours
     if cand.is_place_label:
+        # A name the gazetteer knows only as a hamlet abroad is mostly a place it lacks
+        # ("Queensland" -> Queensland, Nova Scotia; "Alberta" -> a village in Virginia).
+        if not in_context and gaz.feature[best] == "city" and \
+                gaz.population[best] < opts.stray_max_population:
+            return None
         return best
     if cand.name.isupper() and len(cand.name) > 4:
         return None  # a heading or dateline word ("US FALLS"): only NER may make it a place
-    in_context = gaz.country[best] in mentioned or gaz.country[best] in neighbours
     if in_context and gaz.population[best] >= opts.relabel_min_population:
         return best
     if cand.place_cue and gaz.population[best] >= opts.cue_min_population:
@@ -326,12 +450,20 @@ def _best_row(cand: PlaceCandidate, rows: tuple[int, ...], gaz: Gazetteer,
     return None
 
 
+def _is_near(lat: float, lon: float, points: Sequence[tuple[float, float]], km: float) -> bool:
+    """Within `km` of one of `points` (equirectangular: exact enough at these distances)."""
+    scale = math.cos(math.radians(lat))
+    limit = (km / 111.2) ** 2
+    return any((lat - a) ** 2 + ((lon - b) * scale) ** 2 <= limit for a, b in points)
+
+
 def _place(gaz: Gazetteer, row: int, cand: PlaceCandidate) -> Place:
     lat, lon = gaz.lat[row], gaz.lon[row]
     location = None if math.isnan(lat) else GeoPoint(lat=round(lat, 5), lon=round(lon, 5))
     country = gaz.country[row] or None
     admin1 = gaz.admin1[row]
-    return Place(name=gaz.names[row], mentioned_as=cand.name, geoname_id=gaz.geoname_id[row],
+    return Place(name=gaz.names[row], mentioned_as=cand.written or cand.name,
+                 geoname_id=gaz.geoname_id[row],
                  feature=gaz.feature[row], country_code=country,
                  admin1_code=f"{country}.{admin1}" if country and admin1 else None,
                  location=location, mentions=cand.mentions)

@@ -67,3 +67,25 @@ def test_a_file_has_one_identity_whichever_command_reads_it(tmp_path: Path) -> N
     path.write_text(HTML, encoding="utf-8")
     page = read_input(str(path), None, Settings().fetch, now=NOW)
     assert read_article(str(path), Settings(), NOW).article_id == page.article_id  # type: ignore[union-attr]
+
+
+def test_jsonl_batch_one_enriched_article_per_line() -> None:
+    from tests.unit.pipeline.test_records import make_article
+
+    lines = [json.dumps({"id": "doc-1", "title": None, "text": TEXT}),
+             "not json",
+             make_article(text=TEXT).model_dump_json(),
+             json.dumps({"id": "doc-4"})]
+    result = CliRunner().invoke(_app(), ["enrich", "--jsonl"], input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(out) == 4
+    assert out[0]["article_id"] == "doc-1" and "Recep Tayyip Erdogan" in out[0]["people"]
+    assert out[1] == {"id": None, "error": out[1]["error"], "reason": "bad-input"}
+    assert out[2]["article_id"] == "a" * 32 and "Idlib" in out[2]["place_names"]
+    assert out[3]["id"] == "doc-4" and out[3]["reason"] == "bad-input"
+
+
+def test_jsonl_and_a_target_are_exclusive(tmp_path: Path) -> None:
+    result = CliRunner().invoke(_app(), ["enrich", str(tmp_path), "--jsonl"], input="")
+    assert result.exit_code != 0

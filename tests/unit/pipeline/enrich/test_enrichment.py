@@ -164,3 +164,27 @@ def test_enriched_article_round_trips_through_json(models: EnrichmentModels) -> 
     text = "Recep Tayyip Erdogan met Vladimir Putin in Sochi. Erdogan said Turkey would act."
     enriched = enrich_article(make_article(text=text), models, now=NOW)
     assert EnrichedArticle.model_validate_json(enriched.model_dump_json()) == enriched
+
+
+def test_results_tables_are_english_and_name_teams_and_initialled_players(
+        models: EnrichmentModels) -> None:
+    table = ("SOCCER - ENGLISH LEAGUE STANDINGS .\nLONDON 1996-08-31\nDivision one\n"
+             "Stoke 4 3 1 0 7 4 10\nBarnsley 3 3 0 0 8 2 9\nNorwich 4 3 0 1 5 3 9\n"
+             "Scorers : A. Dale 69 , H. Morris 69 ( Wales ) .\n")
+    enriched = enrich_article(make_article(text=table, title=None), models, now=NOW)
+    assert enriched.language == "en"  # digits and punctuation no longer drown the words
+    assert {"Stoke", "Barnsley", "Norwich"} <= set(enriched.organisations)
+    assert "A. Dale" in enriched.people
+    assert not any(e.name[-1].isdigit() for e in enriched.entities or ())  # "H. Morris 69"
+    assert "Wales" not in enriched.organisations
+
+
+def test_demonyms_name_places_but_not_entities(models: EnrichmentModels) -> None:
+    text = ("Spanish police arrested two men in Madrid on Monday, a spokesman said. The men "
+            "were handed to French officials later in the week.")
+    enriched = enrich_article(make_article(text=text), models, now=NOW)
+    by_written = {p.mentioned_as: p for p in enriched.places or ()}
+    assert by_written["Spanish"].name == "Spain" and by_written["French"].country_code == "FR"
+    assert by_written["Spanish"].location is not None  # countries carry a point for maps
+    names = {f for e in enriched.entities or () for f in (e.name, *e.aliases)}
+    assert "Spanish" not in names and "French" not in names

@@ -58,7 +58,9 @@ def test_countries_and_spellings_merge(gazetteer: Gazetteer) -> None:
                                  PlaceCandidate("Saraqeb", 2, True)], gazetteer)
     assert resolution.countries == ("GB", "SY")
     by_name = {p.name: p for p in resolution.places}
-    assert by_name["United Kingdom"].mentions == 3 and by_name["United Kingdom"].location is None
+    uk = by_name["United Kingdom"]
+    assert uk.mentions == 3 and uk.location is not None  # a point inside Great Britain
+    assert 50 < uk.location.lat < 58 and -6 < uk.location.lon < 2
     assert by_name["Saraqib"].mentions == 3 and by_name["Saraqib"].admin1_code == "SY.12"
 
 
@@ -66,3 +68,25 @@ def test_bigger_minimum_population_drops_small_towns() -> None:
     small = load_gazetteer(15000)
     assert small.candidates("Saraqib")  # 34k inhabitants
     assert not small.candidates("Zoravan")  # 1,725: only in the full gazetteer
+
+
+def test_a_us_state_beats_its_namesake_towns(gazetteer: Gazetteer) -> None:
+    resolution = resolve_places([PlaceCandidate("Iowa", 1, True),
+                                 PlaceCandidate("California", 2, True)], gazetteer)
+    features = {p.mentioned_as: (p.feature, p.country_code) for p in resolution.places}
+    assert features == {"Iowa": ("region", "US"), "California": ("region", "US")}
+    iowa = next(p for p in resolution.places if p.mentioned_as == "Iowa")
+    assert iowa.location is not None and 40 < iowa.location.lat < 44  # inside the state
+
+
+def test_a_named_state_settles_its_towns(gazetteer: Gazetteer) -> None:
+    found = _resolve(gazetteer, PlaceCandidate("Texas", 1, True),
+                     PlaceCandidate("Paris", 1, True))
+    assert found["Paris"][0] == "US"  # Paris, Texas
+    assert _resolve(gazetteer, PlaceCandidate("Paris", 1, True))["Paris"][0] == "FR"
+
+
+def test_an_alternate_name_does_not_beat_the_capital_that_owns_it(gazetteer: Gazetteer) -> None:
+    # Parizh (Russia) lists "Paris" among its alternates; Russia named is not enough for it.
+    found = _resolve(gazetteer, PlaceCandidate("Russia", 2, True), PlaceCandidate("Paris", 1, True))
+    assert found["Paris"] == ("FR", "Paris")
