@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.cli.enrich import batch_result  # noqa: E402
+from pipeline.cli.inspect.enrich import batch_result  # noqa: E402
 from pipeline.enrich.enrichment import load_models  # noqa: E402
 from pipeline.options import EnrichOptions  # noqa: E402
 from pipeline.records import EnrichedArticle  # noqa: E402

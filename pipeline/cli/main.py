@@ -9,16 +9,16 @@ from typing import Annotated
 import structlog
 import typer
 
-from pipeline.cli.dedupe import dedupe_command
 from pipeline.cli.dlq import dlq_app
-from pipeline.cli.enrich import enrich_command
-from pipeline.cli.extract import extract_command
 from pipeline.cli.feeds import feeds_app
+from pipeline.cli.inspect.dedupe import dedupe_command
+from pipeline.cli.inspect.enrich import enrich_command
+from pipeline.cli.inspect.extract import extract_command
+from pipeline.cli.inspect.trace import trace_command
 from pipeline.cli.stack import stack_app
 from pipeline.cli.stats import stats_command
 from pipeline.cli.support import fail, out, run_or_fail, settings_or_exit
 from pipeline.cli.tail import tail_command
-from pipeline.cli.trace import trace_command
 from pipeline.errors import NewsflowError
 from pipeline.index.search import hits_table
 from pipeline.telemetry import configure_logging

@@ -8,7 +8,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from pipeline.cli.dedupe import dedupe_command, dedupe_lines
+from pipeline.cli.inspect.dedupe import dedupe_command, dedupe_lines
 from pipeline.dedup.state import (
     DocEntry,
     EncodedStateView,

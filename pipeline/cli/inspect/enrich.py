@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from rich.progress import Progress
 
 from connectors.extract.extraction import extract_article
-from pipeline.cli.inputs import PlainText, read_input
+from pipeline.cli.inspect.inputs import PlainText, read_input
 from pipeline.cli.support import err, fail, settings_or_exit
 from pipeline.errors import NewsflowError
 from pipeline.identity import article_id_for, source_domain

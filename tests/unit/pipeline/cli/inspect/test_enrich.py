@@ -6,8 +6,8 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
-from pipeline.cli.enrich import enrich_command, read_article
-from pipeline.cli.inputs import file_url, is_html
+from pipeline.cli.inspect.enrich import enrich_command, read_article
+from pipeline.cli.inspect.inputs import file_url, is_html
 from pipeline.settings import Settings
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -61,7 +61,7 @@ def test_enrich_command_reports_a_missing_target() -> None:
 
 
 def test_a_file_has_one_identity_whichever_command_reads_it(tmp_path: Path) -> None:
-    from pipeline.cli.inputs import read_input
+    from pipeline.cli.inspect.inputs import read_input
 
     path = tmp_path / "page.html"
     path.write_text(HTML, encoding="utf-8")

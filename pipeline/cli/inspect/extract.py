@@ -18,7 +18,7 @@ from rich.progress import Progress
 
 from connectors.extract.cleaning import clean_text
 from connectors.extract.extraction import extract_article
-from pipeline.cli.inputs import PlainText, page_from_html, read_input
+from pipeline.cli.inspect.inputs import PlainText, page_from_html, read_input
 from pipeline.cli.support import err, fail, settings_or_exit
 from pipeline.errors import NewsflowError
 from pipeline.options import ExtractOptions

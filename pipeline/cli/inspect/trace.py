@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from connectors.extract.extraction import extract_article
-from pipeline.cli.inputs import PlainText, read_input
+from pipeline.cli.inspect.inputs import PlainText, read_input
 from pipeline.cli.support import fail, settings_or_exit
 from pipeline.dedup.state import EncodedStateView, MemoryBucketStore
 from pipeline.dedup.verdict import dedup_input, dedup_verdict, with_verdict
