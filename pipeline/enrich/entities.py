@@ -12,7 +12,7 @@ budget. Names repeat and many announce their type, so NER reads little of the te
    a longer one ("Erdogan" after "Recep Tayyip Erdogan") usually resolve as aliases instead.
 4. Forms are merged and counted across title and body (pipeline/enrich/entity_groups.py).
 
-Recall against full-text NER: bench/enrichment_bench.py, figures in bench/RESULTS.md (Enrichment).
+Recall against full-text NER: bench/stages/enrichment_bench.py, figures in bench/RESULTS.md (Enrichment).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The pipeline under load and under faults, on the real local stack (the short version of
-bench/fault_bench.py): real news pages behind feeds on many loopback hosts, the three workers
+bench/system/fault_bench.py): real news pages behind feeds on many loopback hosts, the three workers
 as real processes at default settings (their own topics and index), and what the system
 promises checked at the end: every offered article indexed exactly once, nothing dead-lettered
 because the machine, the broker or Elasticsearch was busy or down. Counts, not times."""
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.faults import PipelineRun
-from bench.stack_runs import read_records
+from bench.system.faults import PipelineRun
+from bench.system.stack_runs import read_records
 from pipeline.records import EnrichedArticle
 from pipeline.settings import Settings
 from pipeline.stack.procs import free_port

@@ -14,8 +14,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from bench.faults import PipelineRun
-from bench.stack_runs import read_records
+from bench.system.faults import PipelineRun
+from bench.system.stack_runs import read_records
 from pipeline.schemas import schema_path
 from pipeline.settings import PROJECT_ROOT, Settings
 from pipeline.stack.procs import free_port

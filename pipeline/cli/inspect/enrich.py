@@ -8,7 +8,7 @@ run through `connectors.extract.extraction.extract_article`), an HTML file (.gz 
 file (its first line is taken as the title when it reads like one). A batch line is an
 ExtractedArticle as JSON, or `{"id", "title", "text"}` (`title` and `url` optional), whose `id`
 becomes the `article_id`; a line that is neither gives `{"id", "error", "reason"}`. Models load
-once; lines are enriched one by one in this process (bench/entities_eval.py and places_eval.py
+once; lines are enriched one by one in this process (bench/stages/entities_eval.py and places_eval.py
 score these outputs).
 """
 

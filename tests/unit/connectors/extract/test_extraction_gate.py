@@ -2,7 +2,7 @@
 dates set must not regress.
 
 Each uses the benchmark's own metric (../shared/bench/extraction/evaluate.py; htmldate's day
-protocol for dates, bench/dates_bench.py). The floors sit a little under the measured figures
+protocol for dates, bench/stages/dates_bench.py). The floors sit a little under the measured figures
 (bench/RESULTS.md: Zyte F1 0.982 P 0.986, fundus F1 0.965 P 0.967, dates 0.860) so
 noise-free code changes pass and real regressions fail.
 """
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bench import dates_bench
-from bench.extraction_bench import body_for, evaluate_module, load_pages
+from bench.stages import dates_bench
+from bench.stages.extraction_bench import body_for, evaluate_module, load_pages
 from pipeline.options import ExtractOptions
 
 FLOORS = {  # set: (F1, precision)

@@ -1,9 +1,9 @@
 """Dedup benchmark: quality on a synthetic variant set, speed and latency at 1M articles.
 
-    python -m bench.dedup_bench --data ../shared [--articles 1000000] [--out /tmp/dedup.md] \
+    python -m bench.stages.dedup_bench --data ../shared [--articles 1000000] [--out /tmp/dedup.md] \
         [--set bucket_hours=42 ...] [--rocksdb /tmp/dedup-rocks]
 
-1. Quality: the dev-split originals, then their variants (bench/dedup_corpus.py), then short
+1. Quality: the dev-split originals, then their variants (bench/stages/dedup_corpus.py), then short
    briefs, through `dedup_verdict` in one stream. Precision and recall of "is a copy of its
    original"; the originals (same-site and same-topic pairs among them) and briefs are the
    negatives. Story clusters: the seeds, and the clusters formed among the dev-split originals
@@ -32,7 +32,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.dedup_corpus import BASE_TIME, Doc, load_pages, make_corpus
+from bench.stages.dedup_corpus import BASE_TIME, Doc, load_pages, make_corpus
 from pipeline.dedup.state import (
     ContentEntry,
     DedupUpdate,
@@ -46,6 +46,7 @@ from pipeline.dedup.state import (
 )
 from pipeline.dedup.text import band_keys, text_features
 from pipeline.dedup.verdict import DedupInput, DedupOptions, dedup_verdict, verdict_for_features
+from pipeline.settings import PROJECT_ROOT
 
 NOW = BASE_TIME + timedelta(days=3)
 # Same-story pairs among the dev-split pages (read by hand): URL fragments.
@@ -250,7 +251,7 @@ def throughput(store: Store, docs: list[DedupInput], opts: DedupOptions) -> floa
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared")
+    ap.add_argument("--data", type=Path, default=PROJECT_ROOT.parent / "shared")
     ap.add_argument("--articles", type=int, default=1_000_000)
     ap.add_argument("--out", type=Path)
     ap.add_argument("--rocksdb", type=Path, metavar="DIR",
@@ -306,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (shared with other agents).")]
     print(footer[0])
     if args.out:
-        command = "python -m bench.dedup_bench " + " ".join(argv if argv is not None else sys.argv[1:])
+        command = "python -m bench.stages.dedup_bench " + " ".join(argv if argv is not None else sys.argv[1:])
         header = ["# Dedup benchmark", "",
                   (f"{datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores shared with other agents' "
                   f"benchmarks and tests, `{command.strip()}`"), ""]

@@ -1,9 +1,9 @@
 """The indexer on the real local stack: documents per second and per indexer CPU-second.
 
-    python -m bench.indexer_bench [--articles 20000] [--runs 2]
+    python -m bench.system.indexer_bench [--articles 20000] [--runs 2]
 
 Produces `--articles` enriched articles (~940-word dev-split bodies, as in
-bench/dedup_agent_bench.py) to a fresh 4-partition enriched topic, starts one `newsflow index`,
+bench/system/dedup_agent_bench.py) to a fresh 4-partition enriched topic, starts one `newsflow index`,
 and times the first document searchable to the last. It counts with `_count` on the run's own
 alias and reads the indexer's CPU (Linux /proc) over the same span. The index is deleted
 afterwards.
@@ -19,9 +19,9 @@ from pathlib import Path
 
 from elasticsearch import Elasticsearch
 
-from bench.dedup_agent_bench import enriched_payloads
-from bench.stack_runs import cpu_seconds, produce, run_and_report
-from bench.worker_scaling import run_env
+from bench.system.dedup_agent_bench import enriched_payloads
+from bench.system.stack_runs import cpu_seconds, produce, run_and_report
+from bench.system.worker_scaling import run_env
 from pipeline.kafka import ensure_topics
 from pipeline.records import EnrichedArticle
 from pipeline.settings import Settings, load_settings

@@ -1,9 +1,9 @@
 """The running dedup agent on the real local stack: verdicts per second and per worker CPU-second.
 
-    python -m bench.dedup_agent_bench [--articles 10000] [--runs 3]
+    python -m bench.system.dedup_agent_bench [--articles 10000] [--runs 3]
 
 Produces `--articles` enriched articles (dev-split bodies, ~940 words, unique URLs: the same
-records as bench/worker_scaling.py, already enriched) straight to a fresh dedup topic, starts one
+records as bench/system/worker_scaling.py, already enriched) straight to a fresh dedup topic, starts one
 `newsflow worker`, and times the first to the last record on the enriched topic. It also reads
 the worker's CPU time (Linux /proc) at those two moments, so the per-core figure does not depend
 on what else the machine runs. Everything a verdict costs in the agent is in it: the Kafka
@@ -22,8 +22,8 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer
 
-from bench.stack_runs import cpu_seconds, produce, run_and_report
-from bench.worker_scaling import articles, run_env
+from bench.system.stack_runs import cpu_seconds, produce, run_and_report
+from bench.system.worker_scaling import articles, run_env
 from pipeline.dedup.verdict import DEDUP_PARTITION_KEY
 from pipeline.kafka import ensure_topics
 from pipeline.records import EnrichedArticle

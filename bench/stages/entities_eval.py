@@ -1,9 +1,9 @@
 """Entity quality on CoNLL++ dev (shared/bench/enrichment/README.md has the definitions).
 
-    OPENBLAS_NUM_THREADS=1 python bench/entities_eval.py [--reference] [--set OPTION=VALUE]
-    python bench/entities_eval.py --inputs > conll.jsonl       # the same run in two steps:
+    OPENBLAS_NUM_THREADS=1 python -m bench.stages.entities_eval [--reference] [--set OPTION=VALUE]
+    python -m bench.stages.entities_eval --inputs > conll.jsonl       # the same run in two steps:
     newsflow enrich --jsonl < conll.jsonl > enriched.jsonl
-    python bench/entities_eval.py --enriched enriched.jsonl
+    python -m bench.stages.entities_eval --enriched enriched.jsonl
 
 Per document, gold is the set of distinct (normalised name, type) pairs of PER, ORG and LOC
 (MISC ignored). A gold pair is found when one of the document's entities has that name as its
@@ -21,8 +21,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from eval_support import common_arguments, cpu_line, enriched_documents, normalise, prf
-
+from bench.stages.eval_support import (
+    common_arguments,
+    cpu_line,
+    enriched_documents,
+    normalise,
+    prf,
+)
 from pipeline.enrich.entities import load_ner
 from pipeline.options import EnrichOptions
 from pipeline.records import EnrichedArticle

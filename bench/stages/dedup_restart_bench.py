@@ -1,6 +1,6 @@
 """How long the dedup agent's index takes to be ready after a start: rebuilt vs reused.
 
-    python -m bench.dedup_restart_bench [--records 100000]
+    python -m bench.stages.dedup_restart_bench [--records 100000]
 
 Builds `--records` log records shaped like the agent's (17 writes per verdict: 15 LSH band
 lists, the document with its signature, the URL entry; ~1.5 kB) in an in-memory log, then opens

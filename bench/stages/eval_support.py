@@ -1,9 +1,9 @@
-"""What bench/entities_eval.py and bench/places_eval.py share: running documents through the
+"""What bench/stages/entities_eval.py and bench/stages/places_eval.py share: running documents through the
 batch path of `newsflow enrich --jsonl` (the same `batch_result`, in this process, CPU time per
 document), reading that command's output instead, and printing P/R/F1.
 
 Speed is CPU time (time.process_time) in one process with one BLAS thread, as
-bench/enrichment_bench.py measures it: set OPENBLAS_NUM_THREADS=1 before the command.
+bench/stages/enrichment_bench.py measures it: set OPENBLAS_NUM_THREADS=1 before the command.
 """
 
 from __future__ import annotations
@@ -11,22 +11,19 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from pipeline.cli.inspect.enrich import batch_result
+from pipeline.enrich.enrichment import load_models
+from pipeline.options import EnrichOptions
+from pipeline.records import EnrichedArticle
+from pipeline.settings import PROJECT_ROOT
 
-from pipeline.cli.inspect.enrich import batch_result  # noqa: E402
-from pipeline.enrich.enrichment import load_models  # noqa: E402
-from pipeline.options import EnrichOptions  # noqa: E402
-from pipeline.records import EnrichedArticle  # noqa: E402
-
-DATA = ROOT.parent / "shared" / "bench" / "enrichment"
+DATA = PROJECT_ROOT.parent / "shared" / "bench" / "enrichment"
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 

@@ -1,8 +1,8 @@
 """End to end on the local stack: a cold-start burst of real pages, from feeds to search hits.
 
-    python -m bench.e2e_bench [--articles 1000] [--feeds 40] [--env KEY=VALUE ...]
+    python -m bench.system.e2e_bench [--articles 1000] [--feeds 40] [--env KEY=VALUE ...]
 
-1. A local news site (bench/news_site.py): the dev split's 58 real pages replicated into
+1. A local news site (bench/system/news_site.py): the dev split's 58 real pages replicated into
    `--articles` distinct articles behind `--feeds` RSS feeds, one loopback host per feed.
 2. The ceiling, in the same run on the same pages: trafilatura alone (`trafilatura.extract`,
    its defaults) fetching and extracting every page in as many processes as cores; no Kafka,
@@ -38,8 +38,8 @@ from pathlib import Path
 
 import httpx
 
-from bench import news_site
-from bench.stack_runs import (
+from bench.system import news_site
+from bench.system.stack_runs import (
     cpu_seconds,
     cpu_yardstick_ms,
     isolated_env,

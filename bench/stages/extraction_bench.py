@@ -3,15 +3,15 @@
 
   # in process, both sets (or --data DIR, repeatable): F1/P/R with the benchmark's own metric
   # (evaluate.py beside the Zyte set) and pages per CPU-second (one process, one core)
-  python -m bench.extraction_bench [--data DIR ...] [--runs 3] [--out-dir /tmp/preds] \
+  python -m bench.stages.extraction_bench [--data DIR ...] [--runs 3] [--out-dir /tmp/preds] \
       [--set second_opinion=false --set clean.drop_tails=false ...]
 
   # the same harness timing trafilatura.extract() instead of ours, for the reference figures
-  python -m bench.extraction_bench --reference best     # include_comments=False, favor_precision=True
-  python -m bench.extraction_bench --reference defaults
+  python -m bench.stages.extraction_bench --reference best     # include_comments=False, favor_precision=True
+  python -m bench.stages.extraction_bench --reference defaults
 
   # shim for evaluate.py --cmd: print the cleaned body of one HTML file (URL in XBENCH_URL)
-  python -m bench.extraction_bench PAGE.html
+  python -m bench.stages.extraction_bench PAGE.html
 
 The --cmd shim starts Python per page, so its pages/s measures interpreter start-up; quote the
 in-process figure for speed. The quality figures of both are identical.

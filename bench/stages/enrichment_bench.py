@@ -1,6 +1,6 @@
 """Enrichment benchmark: throughput on one core, RSS, entity quality against full-text NER.
 
-    python bench/enrichment_bench.py [--shared ../shared] [--rounds 3] [--budgets 0,80,160,320]
+    python -m bench.stages.enrichment_bench [--shared ../shared] [--rounds 3] [--budgets 0,80,160,320]
                                      [--check]
 
 Articles: the dev split's human-written bodies (shared/bench/extraction/ground-truth.json),
@@ -21,23 +21,20 @@ import json
 import re
 import resource
 import statistics
-import sys
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from pipeline.enrich.enrichment import (  # noqa: E402
+from pipeline.enrich.enrichment import (
     EnrichmentModels,
     EnrichOptions,
     enrich_article,
     load_models,
 )
-from pipeline.enrich.entities import entity_form  # noqa: E402
-from pipeline.records import EnrichedArticle, ExtractedArticle, ExtractionOutcome  # noqa: E402
+from pipeline.enrich.entities import entity_form
+from pipeline.records import EnrichedArticle, ExtractedArticle, ExtractionOutcome
+from pipeline.settings import PROJECT_ROOT
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 KINDS = {"PERSON": "person", "ORG": "organisation", "GPE": "place", "LOC": "place",
@@ -161,7 +158,7 @@ def _place_id(enriched: EnrichedArticle, entity: object) -> int | None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    parser.add_argument("--shared", type=Path, default=PROJECT_ROOT.parent / "shared")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--budgets", default="", help="NER token budgets to sweep, e.g. 0,80,160")
     parser.add_argument("--windows", default="", help="NER context widths to sweep, e.g. 2,3")

@@ -1,12 +1,12 @@
 """Faults on the real local stack, and how their damage is counted.
 
-One `PipelineRun` is a news site (bench/news_site.py) behind feeds, the three workers as real
+One `PipelineRun` is a news site (bench/system/news_site.py) behind feeds, the three workers as real
 processes with their own topics and index, and the counting: articles offered, documents in
 the index (one per article, and any article indexed under two ids), dead letters by reason,
 seconds from the end of a fault until every offered article is searchable. The faults are what
 happens to real deployments: a worker SIGKILLed, Kafka or Elasticsearch stalled (SIGSTOP,
 SIGCONT) or killed and restarted, a full disk under the worker's state. Used by
-bench/fault_bench.py (the full matrix) and tests/integration/test_faults.py (its short version).
+bench/system/fault_bench.py (the full matrix) and tests/integration/test_faults.py (its short version).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from pathlib import Path
 
 import httpx
 
-from bench import news_site
-from bench.stack_runs import isolated_env, read_records
+from bench.system import news_site
+from bench.system.stack_runs import isolated_env, read_records
 from pipeline.records import DeadLetter
 from pipeline.settings import Settings, load_settings
 from pipeline.stack.install import stack_paths

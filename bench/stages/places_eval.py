@@ -1,9 +1,9 @@
 """Place quality on TR-News and GeoVirus (shared/bench/enrichment/README.md has the definitions).
 
-    OPENBLAS_NUM_THREADS=1 python bench/places_eval.py [--only tr-news|geovirus] [--set K=V]
-    python bench/places_eval.py --only tr-news --inputs > tr.jsonl     # or in two steps:
+    OPENBLAS_NUM_THREADS=1 python -m bench.stages.places_eval [--only tr-news|geovirus] [--set K=V]
+    python -m bench.stages.places_eval --only tr-news --inputs > tr.jsonl     # or in two steps:
     newsflow enrich --jsonl < tr.jsonl > enriched.jsonl
-    python bench/places_eval.py --only tr-news --enriched enriched.jsonl
+    python -m bench.stages.places_eval --only tr-news --enriched enriched.jsonl
 
 Per document, gold is the distinct toponyms (by GeoNames id, else by point; TR-News toponyms
 without coordinates are left out). A gold toponym is found when one of the document's `places`
@@ -25,8 +25,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from eval_support import common_arguments, cpu_line, enriched_documents, normalise, prf
-
+from bench.stages.eval_support import (
+    common_arguments,
+    cpu_line,
+    enriched_documents,
+    normalise,
+    prf,
+)
 from pipeline.records import EnrichedArticle, Place
 
 KM = 161.0

@@ -7,7 +7,7 @@ the gold day is a true positive, any other day a false positive, no date a false
 accuracy = tp / N. The day compared is the UTC day of `published_at` (the record's contract);
 the gold is the publisher's local day, so a 21:00 -04:00 story counts as a miss.
 
-    python -m bench.dates_bench [--data ../shared/bench/dates] [--out /tmp/dates.json] [--runs 3]
+    python -m bench.stages.dates_bench [--data ../shared/bench/dates] [--out /tmp/dates.json] [--runs 3]
 
 CPU per page is `time.process_time()` of both calls (extraction is most of it).
 """
@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.extraction_bench import BENCH_NOW, page_for
+from bench.stages.extraction_bench import BENCH_NOW, page_for
 from connectors.extract.extraction import extract_article
 from pipeline.enrich.dates import published_date
 from pipeline.errors import ExtractionEmpty

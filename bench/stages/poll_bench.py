@@ -1,6 +1,6 @@
 """Polling benchmark: 10,000 feeds on a local server, conditional GETs, page fetches.
 
-    python -m bench.poll_bench [--feeds 10000] [--pages 2000] [--concurrency 64]
+    python -m bench.stages.poll_bench [--feeds 10000] [--pages 2000] [--concurrency 64]
 
 A separate process serves the feeds (so its CPU is not the poller's): a minimal asyncio
 HTTP/1.1 server with keep-alive. Feed i has an ETag that changes only when the feed does.

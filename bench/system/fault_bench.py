@@ -1,9 +1,9 @@
 """The fault suite on the real local stack: each fault under load, and what it cost.
 
-    python -m bench.fault_bench [--articles 1000] [--only NAME ...]
+    python -m bench.system.fault_bench [--articles 1000] [--only NAME ...]
 
 Each row is one run on fresh topics and a fresh index: the dev split's real pages behind 40
-feeds (bench/news_site.py), the three workers at default settings, a fault, and then the count
+feeds (bench/system/news_site.py), the three workers at default settings, a fault, and then the count
 once the run settles (every offered article indexed or dead-lettered, or a 10-minute bound):
 articles offered, indexed, dead-lettered (by reason), indexed twice, lost, and the seconds from
 the end of the fault until the last article was searchable. Faults: SIGKILL of the poller, the
@@ -22,8 +22,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import news_site
-from bench.faults import Damage, PipelineRun, tmpfs, unmount
+from bench.system import news_site
+from bench.system.faults import Damage, PipelineRun, tmpfs, unmount
 from pipeline.stack.procs import free_port
 
 SETTLE_S = 600.0

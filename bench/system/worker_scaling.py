@@ -1,6 +1,6 @@
 """End-to-end worker throughput on the real local stack: 1 vs 2 Faust worker processes.
 
-    python -m bench.worker_scaling [--articles 600] [--workers 1 2]
+    python -m bench.system.worker_scaling [--articles 600] [--workers 1 2]
 
 Produces `--articles` extracted articles (dev-split bodies, ~1,000 words, unique URLs) to a
 fresh articles topic, starts N `newsflow worker` processes (enrich + dedup), and times how long
@@ -22,14 +22,14 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer
 
-from bench.stack_runs import produce
+from bench.system.stack_runs import produce
 from pipeline.identity import article_id_for, canonical_url
 from pipeline.kafka import ensure_topics
 from pipeline.records import ExtractedArticle, ExtractionOutcome
-from pipeline.settings import Settings, load_settings
+from pipeline.settings import PROJECT_ROOT, Settings, load_settings
 from pipeline.stack.workers import WorkerGroup, settings_env
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = PROJECT_ROOT.parent / "shared"
 
 
 def run_env(run_id: str, extra: dict[str, object]) -> dict[str, str]:

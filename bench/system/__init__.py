@@ -1,0 +1,1 @@
+"""Benchmarks of the running system on the local stack: end to end, faults, scale-out."""
