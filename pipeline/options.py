@@ -39,6 +39,9 @@ class ExtractOptions(BaseModel):
     fast: bool = True  # skip trafilatura's own fallbacks: the second opinion replaces them
     clean: CleanOptions = CleanOptions()
     max_html_chars: int = Field(default=2_000_000, gt=0)  # parse cost is linear; cap it
+    # A body past this is cut at a paragraph and flagged `truncated`: the enriched record must
+    # stay under Kafka's 1 MB request limit with its entities, or the article is dead-lettered.
+    max_text_chars: int = Field(default=200_000, ge=1000)
     min_words: int = Field(default=15, ge=0)  # fewer words and no summary: nothing usable
     min_body_chars: int = Field(default=300, ge=0)  # shorter bodies are flagged too_short
     teaser_chars: int = Field(default=1200, ge=0)  # a body this short ending in a cue is a teaser

@@ -77,6 +77,9 @@ class ExtractionOutcome(Record):
     quality: ExtractionQuality
     """ok, or why not: empty, too_short, teaser (a paywall stub or summary), non_article (a home
     page or a list of links)."""
+    truncated: bool = False
+    """The body was longer than the extraction limit (`max_text_chars`) and was cut at a
+    paragraph: the page holds more than `text`."""
 
 
 class ExtractedArticle(Record):

@@ -88,7 +88,7 @@ def extract_article(page: FetchedPage, opts: ExtractOptions) -> ExtractedArticle
         body, extractor = live, f"{extractor}+json-ld"
     entry = page.entry
     title = (entry.title if entry and entry.title else None) or _str(meta.title)
-    text = clean_text(body, opts.clean, title=title)
+    text, truncated = bounded_text(clean_text(body, opts.clean, title=title), opts.max_text_chars)
     description = _str(meta.description) or (entry.summary if entry else None)
     declared = meta_values(tree)
     published = _published(page, tree, meta, article, now)
@@ -113,8 +113,21 @@ def extract_article(page: FetchedPage, opts: ExtractOptions) -> ExtractedArticle
         http_status=page.status, content_type=page.content_type, byte_size=page.byte_size,
         fetched_at=page.fetched_at,
         extraction=ExtractionOutcome(extractor=extractor, text_length=len(text),
-                                     quality=body_quality(text, page.url, description, opts)),
+                                     quality=body_quality(text, page.url, description, opts),
+                                     truncated=truncated),
     )
+
+
+def bounded_text(text: str, max_chars: int) -> tuple[str, bool]:
+    """`text` cut to at most `max_chars` at the last paragraph break before it (a word break
+    when one paragraph is longer), and whether it was cut."""
+    if len(text) <= max_chars:
+        return text, False
+    head = text[:max_chars]
+    cut = head.rfind("\n\n")
+    if cut < max_chars // 2:
+        cut = head.rfind(" ")
+    return head[:cut if cut > 0 else max_chars].rstrip(), True
 
 
 def body_quality(text: str, url: str, description: str | None,

@@ -9,7 +9,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from connectors.extract.extraction import extract_article, merge_bodies, source_domain
+from connectors.extract.extraction import (
+    bounded_text,
+    extract_article,
+    merge_bodies,
+    source_domain,
+)
 from pipeline.datetimes import FUTURE_SLACK
 from pipeline.errors import ExtractionEmpty
 from pipeline.options import ExtractOptions
@@ -243,6 +248,26 @@ def test_huge_page_is_capped() -> None:
     article = extract_article(page(html), opts)
     assert article.text.startswith(PARAGRAPHS[0])
     assert article.extraction.text_length < opts.max_html_chars
+
+
+def test_a_body_over_the_text_limit_is_cut_at_a_paragraph_and_flagged() -> None:
+    filler = "".join(f"<p>Paragraph {i} of a transcript longer than the record may carry.</p>"
+                     for i in range(4000))  # ~260,000 characters of text
+    article = extract_article(page(DEMO_PAGE.replace("</article>", filler + "</article>")),
+                              ExtractOptions(max_text_chars=50_000))
+    assert article.extraction.truncated
+    assert article.extraction.text_length == len(article.text) <= 50_000
+    assert article.text.startswith(PARAGRAPHS[0])
+    assert article.text.endswith("carry.")  # a whole paragraph, not a cut word
+    assert not extract_article(page(), ExtractOptions()).extraction.truncated
+
+
+def test_bounded_text_cuts_at_a_word_inside_one_long_paragraph() -> None:
+    assert bounded_text("short", 10) == ("short", False)
+    assert bounded_text("one two three four", 12) == ("one two", True)
+    # the paragraph break is too early (under half the limit): cut at the last word instead
+    assert bounded_text("first.\n\nsecond paragraph here", 20) == ("first.\n\nsecond", True)
+    assert bounded_text("a paragraph here.\n\nand more", 24) == ("a paragraph here.", True)
 
 
 def test_source_domain() -> None:
