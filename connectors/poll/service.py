@@ -11,6 +11,7 @@ import os
 import socket
 
 import structlog
+from aiokafka import AIOKafkaProducer
 
 from connectors.fetch.fetching import Fetcher, make_client
 from connectors.poll.articles import ArticleFlow
@@ -20,7 +21,7 @@ from connectors.poll.ownership import FeedOwnership
 from connectors.poll.poller import Poller
 from connectors.poll.registry import Registry
 from pipeline.kafka import KafkaSink, ensure_topics, start_producer
-from pipeline.service import run_service
+from pipeline.service import run_service, when_up
 from pipeline.settings import Settings
 
 logger = structlog.get_logger("newsflow.poller")
@@ -33,8 +34,15 @@ def run(settings: Settings, *, once: bool = False) -> None:
 
 async def serve(settings: Settings, stop: asyncio.Event, *, once: bool = False) -> None:
     owner = settings.poller.worker_id or f"{socket.gethostname()}-{os.getpid()}"
-    await ensure_topics(settings.kafka, settings.topics)
-    producer = await start_producer(settings.kafka)
+
+    async def connect() -> AIOKafkaProducer:
+        await ensure_topics(settings.kafka, settings.topics)
+        return await start_producer(settings.kafka)
+
+    # `--once` is a command, not a worker: it fails at once, naming the address.
+    producer = await connect() if once else await when_up(connect, stop)
+    if producer is None:
+        return  # stopped before Kafka came up
     sink = KafkaSink(producer)
     registry = Registry(sink, settings.topics)
     # Learned boilerplate is per machine (pollers sharing a state dir share it) and survives

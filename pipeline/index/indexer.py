@@ -73,11 +73,23 @@ async def detect_features(client: AsyncElasticsearch) -> ClusterFeatures:
 
 
 async def install_index(client: AsyncElasticsearch, es: ElasticsearchSettings) -> ClusterFeatures:
-    """Template (+ ILM policy where available), then the first index behind the write alias."""
+    """Template (+ ILM policy where available), then the first index behind the write alias.
+
+    ES down, stalled, starting (503) or overloaded (429) raises SinkUnavailable: the caller
+    waits for it (pipeline/service.py `when_up`)."""
     try:
-        features = await detect_features(client)
-    except ESConnectionError as err:
+        return await _install_index(client, es)
+    except TRANSIENT_ES as err:
         raise es_unreachable(es) from err
+    except ApiError as err:
+        if err.meta.status not in (408, 429) and err.meta.status < 500:  # 408: not yellow yet
+            raise
+        raise es_unreachable(es) from err
+
+
+async def _install_index(client: AsyncElasticsearch,
+                         es: ElasticsearchSettings) -> ClusterFeatures:
+    features = await detect_features(client)
     if features.ilm:
         await client.ilm.put_lifecycle(name=es.index_alias, body=ilm_policy())
     await client.indices.put_index_template(name=es.template_name,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from pipeline.index.indexer import Indexer, install_index, make_es, start_consumer
 from pipeline.kafka import KafkaSink, ensure_topics, start_producer
-from pipeline.service import run_service
+from pipeline.service import run_service, when_up
 from pipeline.settings import Settings
 
 logger = structlog.get_logger("newsflow.indexer")
@@ -20,11 +21,22 @@ def run(settings: Settings) -> None:
 
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
     client = make_es(settings.es)
-    try:
+
+    async def connect() -> tuple[AIOKafkaProducer, AIOKafkaConsumer]:
         await install_index(client, settings.es)
         await ensure_topics(settings.kafka, settings.topics)
         producer = await start_producer(settings.kafka)
-        consumer = await start_consumer(settings)
+        try:
+            return producer, await start_consumer(settings)
+        except BaseException:
+            await producer.stop()
+            raise
+
+    try:
+        clients = await when_up(connect, stop)
+        if clients is None:
+            return  # stopped before the stack came up
+        producer, consumer = clients
         try:
             indexer = Indexer(settings, consumer, client, KafkaSink(producer))
             logger.info("indexer_started", topic=settings.topics.enriched,

@@ -7,13 +7,12 @@ included), are on `worker.web_port` at /metrics.
 
 from __future__ import annotations
 
-import asyncio
-
 import faust
 import structlog
 from faust.sensors.prometheus import setup_prometheus_sensors
 
 from pipeline.kafka import LAG_INTERVAL_S, LagProbe, ensure_topics
+from pipeline.service import run_when_up
 from pipeline.settings import Settings
 from pipeline.worker.agents import register_agents
 from pipeline.worker.app import create_app
@@ -22,7 +21,12 @@ logger = structlog.get_logger("newsflow.worker")
 
 
 def run(settings: Settings) -> None:
-    asyncio.run(ensure_topics(settings.kafka, settings.topics))
+    async def topics_ready() -> bool:
+        await ensure_topics(settings.kafka, settings.topics)
+        return True
+
+    if not run_when_up(topics_ready):
+        return  # stopped before Kafka came up
     pipeline = create_app(settings)
     register_agents(pipeline, settings.enrich, settings.dedup, settings.worker.data_dir)
     setup_prometheus_sensors(pipeline.app)

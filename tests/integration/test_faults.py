@@ -7,6 +7,8 @@ because the machine, the broker or Elasticsearch was busy or down. Counts, not t
 from __future__ import annotations
 
 import json
+import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -99,4 +101,21 @@ def test_elasticsearch_stalled_then_killed_and_restarted(pipeline_run: PipelineR
     pipeline_run.stall("es", 12)  # bulk requests time out: the indexer waits, never exits
     until_indexed(pipeline_run, 100)
     pipeline_run.restart("es")
+    assert_whole(pipeline_run)
+
+
+@pytest.mark.parametrize("pipeline_run", [(60, 6, {"es.request_timeout_s": 3})], indirect=True)
+def test_an_indexer_started_while_elasticsearch_is_frozen_waits_and_resumes(
+        pipeline_run: PipelineRun) -> None:
+    pipeline_run.start("poller", "worker")
+    pipeline_run.offer()
+    es = pipeline_run.service_pid("es")
+    os.kill(es, signal.SIGSTOP)
+    try:
+        pipeline_run.group.start("indexer", "index")
+        # It times out against the frozen node and says it waits, instead of exiting.
+        pipeline_run.group.wait_for_log("indexer", "waiting_for_stack", timeout_s=60)
+    finally:
+        os.kill(es, signal.SIGCONT)
+    pipeline_run.group.wait_for_log("indexer", "indexer_started", timeout_s=120)
     assert_whole(pipeline_run)
