@@ -6,9 +6,11 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from bench.system import stack_runs
 from bench.system.stack_runs import read_records
+from pipeline.settings import Settings
 
 
 def read_topic(bootstrap: str, topic: str) -> list[tuple[bytes | None, bytes]]:
@@ -16,19 +18,8 @@ def read_topic(bootstrap: str, topic: str) -> list[tuple[bytes | None, bytes]]:
     return read_records(bootstrap, topic)
 
 
-async def _produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    await producer.start()
-    try:
-        for key, value in records:
-            await producer.send(topic, value, key=key)
-        await producer.flush()
-    finally:
-        await producer.stop()
-
-
-def produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> None:
-    asyncio.run(_produce(bootstrap, topic, records))
+def produce(settings: Settings, topic: str, records: list[tuple[bytes, bytes]]) -> None:
+    asyncio.run(stack_runs.produce(settings, topic, records))
 
 
 def wait_for(condition: Callable[[], bool], *, timeout_s: float, what: str,

@@ -62,7 +62,7 @@ def test_verdicts_survive_a_worker_restart_and_updates_replace_the_document(
     kafka, topics = isolated.settings.kafka.bootstrap_servers, isolated.settings.topics
 
     def send(item: ExtractedArticle) -> None:
-        produce(kafka, topics.articles, [(item.article_id.encode(),
+        produce(isolated.settings, topics.articles, [(item.article_id.encode(),
                                           item.model_dump_json().encode())])
 
     def indexed(item: ExtractedArticle, **expect: object) -> dict[str, object]:

@@ -73,7 +73,7 @@ def test_article_flows_from_feed_to_search_hit(isolated: Isolated, site: DemoSit
     first = newsflow(isolated, "poll", "--once")
     assert first.returncode == 0, first.stderr
     # A poison message between real articles: dead-lettered with its reason, the rest flows.
-    produce(kafka, topics.articles, [(b"poison", b"{not json")])
+    produce(isolated.settings, topics.articles, [(b"poison", b"{not json")])
 
     expected = len(site.articles)
     wait_for(lambda: es_count(isolated) == expected, timeout_s=120,
@@ -121,7 +121,7 @@ def test_indexer_killed_mid_stream_loses_and_duplicates_nothing(
     enriched_topic = isolated.settings.topics.enriched
     records = _enriched(total)
     poison = (b"poison", b'{"schema_version": 1}')
-    produce(kafka, enriched_topic, records[:300] + [poison] + records[300:])
+    produce(isolated.settings, enriched_topic, records[:300] + [poison] + records[300:])
 
     workers.start("indexer", "index")
     wait_for(lambda: es_count(isolated) >= 40, timeout_s=90, what="the first batches indexed",
@@ -133,7 +133,7 @@ def test_indexer_killed_mid_stream_loses_and_duplicates_nothing(
     wait_for(lambda: es_count(isolated) == total, timeout_s=120, what=f"{total} documents",
              check=workers.check_alive)
     # Redelivery of everything (as after a lost commit) overwrites, never duplicates.
-    produce(kafka, enriched_topic, records)
+    produce(isolated.settings, enriched_topic, records)
     group = isolated.settings.indexer.group_id
     wait_for(lambda: consumer_lag(kafka, group, enriched_topic) == 0, timeout_s=120,
              what="the indexer to commit everything", check=workers.check_alive)
