@@ -85,6 +85,10 @@ def test_verdicts_survive_a_worker_restart_and_updates_replace_the_document(
     assert workers.stop("worker") == 0
     shutil.rmtree(isolated.settings.worker.data_dir)
     workers.start("worker", "worker")
+    # Sent once the restarted worker has restored its tables: what is asserted is the restored
+    # state. (Sent before, on a stack started seconds earlier, Faust once left the record
+    # unconsumed for 120 s after "Worker ready", offset not committed: kept for the note.)
+    workers.wait_for_log("worker", "worker_started", timeout_s=180)
 
     copy = redressed_copy(dedup_input(original), 0)
     wire = article(copy.url, copy.text, copy.title or "Wire copy")
