@@ -88,7 +88,9 @@ def test_verdicts_survive_a_worker_restart_and_updates_replace_the_document(
     # Sent once the restarted worker has restored its tables: what is asserted is the restored
     # state. (Sent before, on a stack started seconds earlier, Faust once left the record
     # unconsumed for 120 s after "Worker ready", offset not committed: kept for the note.)
-    workers.wait_for_log("worker", "worker_started", timeout_s=180)
+    log = workers.workers["worker"].log_path  # appended to by both runs of the worker
+    wait_for(lambda: log.read_text().count('"event": "worker_started"') == 2, timeout_s=180,
+             what="the restarted worker ready", check=workers.check_alive)
 
     copy = redressed_copy(dedup_input(original), 0)
     wire = article(copy.url, copy.text, copy.title or "Wire copy")
