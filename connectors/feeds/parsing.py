@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from datetime import datetime
+from urllib.parse import urljoin, urlsplit
 
 from pydantic import Field
 
@@ -18,7 +19,9 @@ from connectors.feeds.formats import (
     read_rss_atom,
     sniff_format,
 )
+from connectors.feeds.text import valid_text
 from pipeline.datetimes import date_problem
+from pipeline.errors import FeedRejected
 from pipeline.identity import article_id_for, canonical_url
 from pipeline.records import FeedEntry, Record
 
@@ -65,10 +68,40 @@ def _sane_date(value: datetime | None, now: datetime | None,
     return value
 
 
-def _entry_from(raw: RawEntry, feed_url: str, now: datetime | None,
+def _is_http(url: str) -> bool:
+    return urlsplit(url).scheme.lower() in ("http", "https")
+
+
+def link_base(feed_url: str, declared_base: str | None) -> str:
+    """What a relative entry link is relative to: the feed's own site link, else its URL."""
+    if declared_base:
+        try:
+            base = urljoin(feed_url, declared_base)  # a feed's <link> may be relative itself
+            if _is_http(base):
+                return base
+        except ValueError:
+            pass
+    return feed_url
+
+
+def _resolved(link: str | None, base: str) -> str | None:
+    if not link:
+        return None
+    try:
+        return urljoin(base, link)
+    except ValueError:  # e.g. a broken IPv6 literal in the base or the link
+        return None
+
+
+def _entry_from(raw: RawEntry, feed_url: str, base: str, now: datetime | None,
                 issues: Counter[str]) -> FeedEntry | None:
     link = None
-    for candidate in (raw.link, raw.guid):  # an http(s) GUID is a permalink
+    # A relative link ("/news/1") is a page on the feed's site; a GUID only counts when it is
+    # an absolute http(s) URL (a permalink): "1234" is no page.
+    # feedparser copies an RSS <guid> into the link (isPermaLink defaults to true): that copy
+    # is not resolved either.
+    relative_link = raw.link if raw.link != raw.guid else None
+    for candidate in (_resolved(relative_link, base) or raw.link, raw.guid):
         try:
             link = canonical_url(candidate) if candidate else None
         except ValueError:
@@ -101,6 +134,19 @@ def parse_feed(body: bytes, feed_url: str, *, content_type: str | None = None,
     Raises FeedRejected when the bytes are not a feed at all. `now` enables the future-date
     check (pure: the caller passes the clock).
     """
+    try:
+        return _parse(body, feed_url, content_type, now)
+    except FeedRejected:
+        raise
+    except Exception as err:
+        # The one promise to callers: "not a feed" is FeedRejected, so a hostile input never
+        # crashes the poller. The fuzz test asserts this net is never reached.
+        raise FeedRejected(valid_text(f"feed parser failed: {type(err).__name__}: {err}"),
+                           feed_url=feed_url, reason="feed-parser-error") from err
+
+
+def _parse(body: bytes, feed_url: str, content_type: str | None,
+           now: datetime | None) -> ParsedFeed:
     kind = sniff_format(body)
     if kind == "json":
         raw = read_json_feed(body, feed_url)
@@ -108,11 +154,12 @@ def parse_feed(body: bytes, feed_url: str, *, content_type: str | None = None,
         raw = read_news_sitemap(body, feed_url)
     else:
         raw = read_rss_atom(body, feed_url, content_type)
+    base = link_base(feed_url, raw.base_url)
     issues: Counter[str] = Counter()
     entries: list[FeedEntry] = []
     identities: set[str] = set()
     for item in raw.entries:
-        entry = _entry_from(item, feed_url, now, issues)
+        entry = _entry_from(item, feed_url, base, now, issues)
         if entry is None:
             continue
         identity = entry_identity(entry.link, entry.guid, entry.title, entry.published)
@@ -122,5 +169,6 @@ def parse_feed(body: bytes, feed_url: str, *, content_type: str | None = None,
         identities.add(identity)
         entries.append(entry)
     return ParsedFeed(feed_url=feed_url, format=raw.format, title=raw.title,
-                      entries=tuple(entries), problem=raw.problem, issues=dict(issues),
+                      entries=tuple(entries),
+                      problem=valid_text(raw.problem) if raw.problem else None, issues=dict(issues),
                       ttl_s=raw.ttl_s, update_period_s=raw.update_period_s)
