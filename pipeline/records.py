@@ -8,7 +8,7 @@ A field is required where the stage guarantees it.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -105,6 +105,10 @@ class ExtractedArticle(Record):
     """Bylines, in page order."""
     published_at: datetime | None = None
     """Publication time (ISO 8601, UTC offset); null when no plausible date was found."""
+    published_day: date | None = None
+    """The day of publication as the publisher wrote it (YYYY-MM-DD, in the time zone the
+    page gives; the UTC day where it gives none): near midnight it differs from the day of
+    published_at, which is UTC."""
     date_source: str | None = None
     """Where published_at came from: feed, page, url (or text, after enrichment)."""
     modified_at: datetime | None = None

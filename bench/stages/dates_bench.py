@@ -4,8 +4,9 @@ The product path, as the poller and the worker run it: `extract_article` on the 
 URL (no feed entry), then `pipeline.enrich.dates.published_date` on what it returns. Scoring
 is htmldate's protocol (the data set's README): the unit is the day, a prediction equal to
 the gold day is a true positive, any other day a false positive, no date a false negative;
-accuracy = tp / N. The day compared is the UTC day of `published_at` (the record's contract);
-the gold is the publisher's local day, so a 21:00 -04:00 story counts as a miss.
+accuracy = tp / N. The day compared is `published_day`, the publisher's day (in the offset the
+page gives), which is what the gold records; the UTC day of `published_at` differs from it on
+late-evening stories west of Greenwich (`--utc-day` scores that instead).
 
     python -m bench.stages.dates_bench [--data ../shared/bench/dates] [--out /tmp/dates.json] [--runs 3]
 
@@ -32,18 +33,23 @@ from pipeline.settings import PROJECT_ROOT
 DEFAULT_DATA = PROJECT_ROOT.parent / "shared" / "bench" / "dates"
 
 
-def predicted_day(html: str, url: str, opts: ExtractOptions, page_id: str) -> str | None:
+def predicted_day(html: str, url: str, opts: ExtractOptions, page_id: str,
+                  utc_day: bool = False) -> str | None:
     """The day the product says the page was published (YYYY-MM-DD), or None."""
     try:
         article = extract_article(page_for(html, url, page_id), opts)
     except ExtractionEmpty:
         return None  # no article, so no date: the worker never sees the page
-    when, _ = published_date(article.published_at, article.date_source, article.text,
-                             BENCH_NOW)
-    return when.date().isoformat() if when is not None else None
+    published = published_date(article.published_at, article.published_day,
+                               article.date_source, article.text, BENCH_NOW)
+    day = published.day
+    if utc_day:
+        day = published.at.date() if published.at is not None else None
+    return day.isoformat() if day is not None else None
 
 
-def run(data_dir: Path, opts: ExtractOptions, runs: int, out: Path | None) -> dict[str, float]:
+def run(data_dir: Path, opts: ExtractOptions, runs: int, out: Path | None,
+        utc_day: bool = False) -> dict[str, float]:
     truth: dict[str, dict[str, object]] = json.loads(
         (data_dir / "ground-truth.json").read_text(encoding="utf-8"))
     pages = {url: gzip.decompress((data_dir / "html" / str(item["file"])).read_bytes())
@@ -54,7 +60,7 @@ def run(data_dir: Path, opts: ExtractOptions, runs: int, out: Path | None) -> di
         cpu = 0.0
         for url, html in pages.items():
             start = time.process_time()
-            preds[url] = predicted_day(html, url, opts, str(truth[url]["file"]))
+            preds[url] = predicted_day(html, url, opts, str(truth[url]["file"]), utc_day)
             cpu += time.process_time() - start
         cpu_runs.append(cpu / len(pages))
     tp = fp = fn = 0
@@ -83,8 +89,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="dir with ground-truth.json and html/")
     ap.add_argument("--out", type=Path, help="write {url: predicted day} here")
     ap.add_argument("--runs", type=int, default=1, help="timed passes (the median is printed)")
+    ap.add_argument("--utc-day", action="store_true",
+                    help="score the UTC day of published_at instead of published_day")
     args = ap.parse_args(argv)
-    r = run(args.data, ExtractOptions(), args.runs, args.out)
+    r = run(args.data, ExtractOptions(), args.runs, args.out, args.utc_day)
     print(f"accuracy={r['accuracy']:.3f} precision={r['precision']:.3f} "
           f"recall={r['recall']:.3f} tp={r['tp']} fp={r['fp']} fn={r['fn']} n={r['n']} "
           f"cpu_ms_per_page={r['cpu_ms_per_page']:.1f} pages_per_cpu_s={r['pages_per_cpu_s']:.1f}")

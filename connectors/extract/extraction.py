@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Literal, NamedTuple
 from urllib.parse import urlsplit
@@ -34,6 +34,7 @@ from connectors.extract.bodies import (
 from connectors.extract.cleaning import clean_text
 from connectors.extract.html_tree import parse_html
 from connectors.extract.page_meta import modified_at, subtitle
+from connectors.extract.publisher_day import publisher_day
 from connectors.extract.structured import StructuredArticle, meta_values, structured_article
 from pipeline.datetimes import plausible_date, to_utc
 from pipeline.errors import ExtractionEmpty
@@ -104,7 +105,7 @@ def extract_article(page: FetchedPage, opts: ExtractOptions) -> ExtractedArticle
         feed_url=page.feed_url, source_domain=source_domain(page.url),
         title=title,
         authors=(entry.authors if entry and entry.authors else _authors(meta.author)),
-        published_at=published.at, date_source=published.source,
+        published_at=published.at, published_day=published.day, date_source=published.source,
         site_name=_str(meta.sitename), description=description, text=text,
         subtitle=subtitle(tree), top_image=_str(meta.image), canonical_url=_str(meta.url),
         modified_at=modified,
@@ -204,6 +205,7 @@ def _published(page: FetchedPage, tree: lxml.html.HtmlElement, meta: Trafilatura
 
     Measured on ../shared/bench/dates (bench/RESULTS.md, Dates): htmldate's quick look
     before the schema.org date, because a JSON-LD stamp is more often a re-publication.
+    The publisher's day is read from the chosen time (connectors/extract/publisher_day.py).
     """
     entry = page.entry
     candidates: tuple[tuple[Callable[[], datetime | None], DateSource], ...] = (
@@ -216,12 +218,15 @@ def _published(page: FetchedPage, tree: lxml.html.HtmlElement, meta: Trafilatura
     for candidate, source in candidates:
         value = candidate()
         if value is not None and (plausible := plausible_date(value, now)) is not None:
-            return _Published(plausible, source)
-    return _Published(None, None)
+            stamps = (_parse_date(_str(meta.date)),
+                      _parse_date(article.published if article else None))
+            return _Published(plausible, publisher_day(value, stamps), source)
+    return _Published(None, None, None)
 
 
 class _Published(NamedTuple):
     at: datetime | None  # UTC
+    day: date | None  # in the page's own offset: the day the publisher printed
     source: DateSource | None
 
 

@@ -19,8 +19,10 @@ _XML_DECLARATION_RE = re.compile(r"\s*<\?xml[^>]*>", re.IGNORECASE)
 
 
 def _parser() -> lxml.html.HTMLParser:
+    # Comments stay: blogs put their Dublin Core date in a commented-out RDF block, which
+    # htmldate reads; trafilatura and readability drop comments themselves.
     parser = lxml.html.HTMLParser(  # type: ignore[call-arg]  # lxml-stubs lack default_doctype
-        collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True,
+        collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=False,
         remove_pis=True)
     parser.set_element_class_lookup(lxml.etree.ElementDefaultClassLookup(
         element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment,

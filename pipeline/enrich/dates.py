@@ -1,4 +1,5 @@
-"""Dates: a trustworthy `published_at` in UTC with where it came from, and `updated_at`.
+"""Dates: a trustworthy `published_at` in UTC, the publisher's day, where it came from, and
+`updated_at`.
 
 Extraction already picked the feed's date, else the page's metadata, else one in the URL
 (connectors/extract/extraction.py). Here that date is normalised to UTC and checked against the clock
@@ -11,7 +12,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from typing import NamedTuple
+from datetime import date, datetime, timedelta, timezone
 
 from pipeline.datetimes import plausible_date
 
@@ -45,16 +47,24 @@ class DateOptions:
     text_chars: int = 500  # where a byline date may be: the top of the text
 
 
-def published_date(published_at: datetime | None, date_source: str | None, text: str,
-                   now: datetime, opts: DateOptions = DateOptions()
-                   ) -> tuple[datetime | None, str | None]:
-    """The article's publication date in UTC and its source: feed | page | url | text."""
+class Published(NamedTuple):
+    at: datetime | None
+    """UTC."""
+    day: date | None
+    """The day in the zone the date was written in (the publisher's day)."""
+    source: str | None
+
+
+def published_date(published_at: datetime | None, published_day: date | None,
+                   date_source: str | None, text: str, now: datetime,
+                   opts: DateOptions = DateOptions()) -> Published:
+    """The article's publication date and its source: feed | page | url | text."""
     if (value := plausible_date(published_at, now)) is not None:
-        return value, date_source or "page"
+        return Published(value, published_day or value.date(), date_source or "page")
     for found in text_dates(text[:opts.text_chars]):
-        if plausible_date(found, now) is not None:
-            return found, "text"
-    return None, None
+        if (value := plausible_date(found, now)) is not None:
+            return Published(value, found.date(), "text")
+    return Published(None, None, None)
 
 
 def updated_date(text: str, published_at: datetime | None, now: datetime,
@@ -64,14 +74,15 @@ def updated_date(text: str, published_at: datetime | None, now: datetime,
     for area in (text[:opts.text_chars], text[-opts.text_chars:]):
         for cue in _UPDATED_RE.finditer(area):
             found = next(iter(text_dates(area[cue.end():cue.end() + 60])), None)
-            if found and plausible_date(found, now) is not None and (
-                    published_at is None or found >= published_at):
-                return found
+            if found and (value := plausible_date(found, now)) is not None and (
+                    published_at is None or value >= published_at):
+                return value
     return None
 
 
 def text_dates(text: str) -> list[datetime]:
-    """Dates written in `text`, in order of appearance, as UTC datetimes."""
+    """Dates written in `text`, in order of appearance, in the zone written with them (UTC
+    when none is)."""
     found: list[tuple[int, datetime]] = []
     for pattern in _DATE_RES:
         for match in pattern.finditer(text):
@@ -98,7 +109,7 @@ def _datetime(match: re.Match[str]) -> datetime | None:
                          tzinfo=timezone(timedelta(minutes=offset or 0)))
     except ValueError:  # "February 30": not a date, keep looking
         return None
-    return value.astimezone(timezone.utc)
+    return value
 
 
 def _offset_minutes(zone: str | None) -> int | None:

@@ -30,7 +30,7 @@ from pipeline.enrich.article_meta import (
     reading_time_s,
     section_from_url,
 )
-from pipeline.enrich.dates import DateOptions, published_date, updated_date
+from pipeline.enrich.dates import DateOptions, Published, published_date, updated_date
 from pipeline.enrich.entities import EntityOptions, Group, PlaceHints, find_entities, load_ner
 from pipeline.enrich.entity_text import demonym_country
 from pipeline.enrich.keywords import KeywordOptions, keyword_phrases, stop_words_for
@@ -135,12 +135,12 @@ def enrich_article(article: ExtractedArticle, models: EnrichmentModels, *,
 
     language, confidence = attempt("language", lambda: detect_language(article.text, models)) \
         or (None, None)
-    published, date_source = attempt("dates", lambda: published_date(
-        article.published_at, article.date_source, article.text, now,
-        models.date_options)) or (None, None)
+    published = attempt("dates", lambda: published_date(
+        article.published_at, article.published_day, article.date_source, article.text, now,
+        models.date_options)) or Published(None, None, None)
     # The feed's or page's own modification mark first; an "Updated: ..." line in the text else.
     updated = article.modified_at or attempt(
-        "dates", lambda: updated_date(article.text, published, now, models.date_options))
+        "dates", lambda: updated_date(article.text, published.at, now, models.date_options))
     word_count = count_words(article.text)
     named = None
     if models.ner is not None and (language or article.language_hint) in opts.entity_languages:
@@ -158,7 +158,8 @@ def enrich_article(article: ExtractedArticle, models: EnrichmentModels, *,
     entities = named.entities if named else ()
     return EnrichedArticle(
         **(article.model_dump() | {
-            "published_at": published, "date_source": date_source,
+            "published_at": published.at, "published_day": published.day,
+            "date_source": published.source,
             "authors": article.authors if authors is None else authors}),
         language=language,
         language_confidence=confidence,

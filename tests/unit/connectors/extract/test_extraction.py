@@ -107,6 +107,7 @@ def test_record_fields_come_from_page_and_metadata() -> None:
     assert article.content_type == "text/html; charset=utf-8"
     assert article.published_at is not None and article.published_at.tzinfo is not None
     assert article.published_at.date().isoformat() == "2024-05-30"
+    assert article.published_day is not None and article.published_day.isoformat() == "2024-05-30"
     assert article.date_source == "page"
 
 
@@ -141,6 +142,23 @@ def test_schema_org_date_when_the_page_has_no_other() -> None:
                         ' "datePublished": "Tue, 28 May 2024 07:00:00 GMT"}</script></head>')
     article = extract_article(page(html, url=UNDATED_URL), OPTS)
     assert article.published_at == datetime(2024, 5, 28, 7, 0, tzinfo=timezone.utc)
+
+
+def test_a_late_evening_story_keeps_the_publishers_day() -> None:
+    html = DEMO_PAGE.replace('content="2024-05-30T19:45:00+02:00"',
+                             'content="2024-05-30T22:45:00-04:00"')
+    article = extract_article(page(html, url=UNDATED_URL), OPTS)
+    assert article.published_at == datetime(2024, 5, 31, 2, 45, tzinfo=timezone.utc)
+    assert article.published_day is not None and article.published_day.isoformat() == "2024-05-30"
+
+
+def test_a_date_in_a_commented_out_rdf_block_is_read() -> None:
+    html = re.sub(r'<meta property="article:published_time"[^>]*>|, 30 May 2024', "", DEMO_PAGE)
+    html = html.replace("</body>", '<!-- <rdf:RDF xmlns:dc="http://purl.org/dc/elements/1.1/">'
+                        '<rdf:Description dc:date="2024-05-29T22:00:00+09:00" /></rdf:RDF> -->'
+                        "</body>")
+    article = extract_article(page(html, url=UNDATED_URL), OPTS)
+    assert article.published_day is not None and article.published_day.isoformat() == "2024-05-29"
 
 
 def test_a_headline_with_a_date_is_kept_without_text() -> None:

@@ -1,0 +1,31 @@
+"""The day a publisher printed on a story, from a publication time (pure).
+
+`published_at` is an instant; readers, archives and date benchmarks go by the publisher's
+calendar day, which a UTC stamp hides: "2020-12-24T23:59:50Z" in a page's meta is the
+"2020-12-25T01:59:50+02:00" of its JSON-LD, a story of 25 December. So: the stamp's own
+offset, else another stamp on the page for the same instant that carries an offset, else
+the UTC day.
+
+Not done, measured on ../shared/bench/dates (bench/RESULTS.md, Dates): guessing the zone of
+a UTC stamp from the publisher's country (domain, locale) fixed 2 pages and broke 2; the
+gold there goes by the UTC day as often as by the local one when the page gives no offset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+
+# Two stamps of one instant: the same publication time written twice, minutes apart at most.
+SAME_INSTANT = timedelta(minutes=5)
+
+
+def publisher_day(value: datetime, other_stamps: Iterable[datetime | None]) -> date:
+    """The publisher's day for publication time `value` (naive means UTC)."""
+    if value.utcoffset():
+        return value.date()
+    instant = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    for stamp in other_stamps:
+        if stamp is not None and stamp.utcoffset() and abs(stamp - instant) <= SAME_INSTANT:
+            return stamp.date()
+    return value.date()

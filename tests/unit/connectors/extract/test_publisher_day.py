@@ -1,0 +1,23 @@
+from datetime import UTC, date, datetime, timedelta, timezone
+
+from connectors.extract.publisher_day import publisher_day
+
+CAIRO = timezone(timedelta(hours=2))
+
+
+def test_a_stamp_with_an_offset_gives_its_own_day() -> None:
+    evening = datetime(2020, 8, 15, 20, 53, tzinfo=timezone(timedelta(hours=-4)))
+    assert publisher_day(evening, ()) == date(2020, 8, 15)
+
+
+def test_a_utc_stamp_takes_the_day_of_a_local_stamp_for_the_same_instant() -> None:
+    meta = datetime(2020, 12, 24, 23, 59, 50, tzinfo=UTC)
+    json_ld = datetime(2020, 12, 25, 1, 59, 50, tzinfo=CAIRO)
+    assert publisher_day(meta, (None, json_ld)) == date(2020, 12, 25)
+    assert publisher_day(meta.replace(tzinfo=None), (json_ld,)) == date(2020, 12, 25)
+
+
+def test_a_local_stamp_of_another_time_is_not_the_same_story() -> None:
+    meta = datetime(2020, 12, 24, 23, 59, 50, tzinfo=UTC)
+    updated = datetime(2020, 12, 25, 9, 0, tzinfo=CAIRO)
+    assert publisher_day(meta, (updated,)) == date(2020, 12, 24)
