@@ -32,7 +32,7 @@ from connectors.extract.bodies import (
     with_live_updates,
 )
 from connectors.extract.cleaning import clean_text
-from connectors.extract.html_tree import drop_screen_reader_text, parse_html
+from connectors.extract.html_tree import drop_screen_reader_text, drop_teaser_cards, parse_html
 from connectors.extract.page_meta import modified_at, subtitle
 from connectors.extract.structured import StructuredArticle, meta_values, structured_article
 from pipeline.datetimes import plausible_date, to_utc
@@ -84,6 +84,7 @@ def extract_article(page: FetchedPage, opts: ExtractOptions) -> ExtractedArticle
     published = _published(page, tree, meta, article, now)
     standfirst = subtitle(tree)
     drop_screen_reader_text(tree)  # metadata above is read from the page as served
+    drop_teaser_cards(tree, page.final_url)
     traf_body = _trafilatura_body(tree, page, opts)
     body, extractor = traf_body, "trafilatura"
     if opts.second_opinion and is_doubtful(traf_body, opts.doubt_below_chars):
