@@ -32,7 +32,7 @@ from connectors.extract.bodies import (
     with_live_updates,
 )
 from connectors.extract.cleaning import clean_text
-from connectors.extract.html_tree import parse_html
+from connectors.extract.html_tree import drop_screen_reader_text, drop_teaser_cards, parse_html
 from connectors.extract.page_meta import modified_at, subtitle
 from connectors.extract.publisher_day import publisher_day
 from connectors.extract.structured import StructuredArticle, meta_values, structured_article
@@ -80,19 +80,22 @@ def extract_article(page: FetchedPage, opts: ExtractOptions) -> ExtractedArticle
     tree = _parsed(html, page)
     now = _now(page, opts)
     meta = _metadata(tree, page.final_url, now)
+    article = structured_article(tree)
+    declared = meta_values(tree)
+    published = _published(page, tree, meta, article, now)
+    standfirst = subtitle(tree)
+    drop_screen_reader_text(tree)  # metadata above is read from the page as served
+    drop_teaser_cards(tree, page.final_url)
     traf_body = _trafilatura_body(tree, page, opts)
     body, extractor = traf_body, "trafilatura"
     if opts.second_opinion and is_doubtful(traf_body, opts.doubt_below_chars):
         body, extractor = merge_bodies(traf_body, readability_text(tree))
-    article = structured_article(tree)
     if article and article.updates and (live := with_live_updates(body, article.updates)) != body:
         body, extractor = live, f"{extractor}+json-ld"
     entry = page.entry
     title = (entry.title if entry and entry.title else None) or _str(meta.title)
     text, truncated = bounded_text(clean_text(body, opts.clean, title=title), opts.max_text_chars)
     description = _str(meta.description) or (entry.summary if entry else None)
-    declared = meta_values(tree)
-    published = _published(page, tree, meta, article, now)
     # A headline with its date is still news (a photo or video page, a brief); without
     # text, summary or date there is nothing to index.
     if len(text.split()) < opts.min_words and not description and not (
@@ -107,7 +110,7 @@ def extract_article(page: FetchedPage, opts: ExtractOptions) -> ExtractedArticle
         authors=(entry.authors if entry and entry.authors else _authors(meta.author)),
         published_at=published.at, published_day=published.day, date_source=published.source,
         site_name=_str(meta.sitename), description=description, text=text,
-        subtitle=subtitle(tree), top_image=_str(meta.image), canonical_url=_str(meta.url),
+        subtitle=standfirst, top_image=_str(meta.image), canonical_url=_str(meta.url),
         modified_at=modified,
         language_hint=_language_hint(tree, declared, meta),
         tags=_tags(meta, entry.categories if entry else ()),

@@ -1,0 +1,37 @@
+import lxml.html
+
+from connectors.extract.html_tree import drop_screen_reader_text, drop_teaser_cards, parse_html
+
+
+def test_screen_reader_text_is_dropped_and_its_tail_kept() -> None:
+    tree = parse_html(
+        '<p>The index <a href="/q">(.GSPTSE)<span style="clip: rect(0 0 0 0); width:1px">'
+        ', opens new tab</span></a> closed higher.</p>'
+        '<h2><span class="sr-only">Card title</span><a href="/c">Card title</a></h2>'
+        '<p class="visually-hidden-focusable x">Skip to content</p>'
+        '<p class="sr-only-note">A class that only starts alike stays.</p>')
+    drop_screen_reader_text(tree)
+    text = lxml.html.tostring(tree, method="text", encoding="unicode")
+    assert "The index (.GSPTSE) closed higher." in text
+    assert text.count("Card title") == 1
+    assert "Skip to content" in text  # a focusable skip link is visible on focus: not ours
+    assert "A class that only starts alike stays." in text
+
+
+def _card(slug: str, title: str, dek: str) -> str:
+    return (f'<div class="c"><a href="/story/{slug}"><img src="/{slug}.jpg"></a>'
+            f'<h3><a href="https://news.example/story/{slug}/">{title}</a></h3><p>{dek}</p></div>')
+
+
+def test_teaser_cards_are_dropped_but_not_the_article() -> None:
+    tree = parse_html(
+        '<article><h2><a href="/story/this">Section heading that is a link</a></h2>'
+        '<p>The article itself, with <a href="/story/this"><img src="/x.jpg"></a>.</p>'
+        '</article><aside>'
+        + _card("one", "Another headline", "Its one-line description.")
+        + _card("two", "A second headline", "Its own description.") + '</aside>')
+    drop_teaser_cards(tree, "https://news.example/story/this")
+    text = lxml.html.tostring(tree, method="text", encoding="unicode")
+    assert "description" not in text
+    # a heading linked to the page itself (with its picture) is the article, not a card
+    assert "The article itself" in text and "Section heading" in text
