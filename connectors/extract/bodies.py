@@ -18,11 +18,16 @@ from readability.readability import Unparseable  # type: ignore[import-untyped]
 from connectors.extract.structured import LiveUpdate
 
 _WORD_RE = re.compile(r"\w+")
-# Elements a reader never sees: readability would score their text like any other.
+# Elements a reader never sees, and furniture that is never the body (menus, footers, asides,
+# figures, embeds): readability would score their text like any other, and skipping them cuts
+# its time by a quarter (F1 unchanged on both sets). Not <form>: ASP.NET pages wrap the whole
+# page in one. Comments go too: the page's tree keeps them for htmldate, and readability's
+# sanitize() raises on one (5 of the 138 benchmark pages).
 _INVISIBLE_XPATH = (
-    "//script|//style|//noscript|//template|//*[@hidden]"
-    "|//*[contains(translate(@style, 'DISPLAYNOEVISBTH ', 'displaynoevisbth'), 'display:none')]"
-    "|//*[contains(translate(@style, 'DISPLAYNOEVISBTH ', 'displaynoevisbth'),"
+    "//comment()|//script|//style|//noscript|//template|//*[@hidden]"
+    "|//svg|//button|//select|//iframe|//nav|//footer|//aside|//figure"
+    "|//*[@style][contains(translate(@style, 'DISPLAYNOEVISBTH ', 'displaynoevisbth'), 'display:none')]"
+    "|//*[@style][contains(translate(@style, 'DISPLAYNOEVISBTH ', 'displaynoevisbth'),"
     " 'visibility:hidden')]")
 
 
@@ -113,15 +118,16 @@ def _is_headline(para: str) -> bool:  # short, and not ending like a sentence
 
 
 def is_doubtful(body: str, below_chars: int) -> bool:
-    """Worth a second opinion: little running text, or headline-shaped first or last line.
+    """Worth a second opinion: little running text, or a headline-shaped first line.
 
-    Readability costs as much as trafilatura; a long body with prose at both ends is
-    neither replaced (the fallback needs 1.5x its running text) nor trimmed by it.
+    Readability costs as much as trafilatura; a long body that opens with prose is neither
+    replaced (the fallback needs 1.5x its running text) nor trimmed by it. A headline-shaped
+    last line alone was a trigger too, and changed none of its 10 bodies on either set.
     """
     paras = [p for p in body.split("\n") if p.strip()]
     if not paras or sum(len(p) for p in paras if _is_text(p)) < below_chars:
         return True
-    return _is_headline(paras[0]) or _is_headline(paras[-1])
+    return _is_headline(paras[0])
 
 
 def _prefer_second(prim: list[str], sec: list[str], prim_all: set[tuple[str, ...]],

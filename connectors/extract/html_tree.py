@@ -53,9 +53,9 @@ _SCREEN_READER_CLASS_RE = re.compile(
     r"(?:^|\s)(?:sr-only|visually-?hidden|screen-reader-(?:text|only)|element-invisible|"
     r"element-hidden)(?:\s|$)", re.IGNORECASE)
 _SCREEN_READER_XPATH = (
-    "//*[contains(@class, 'sr-only') or contains(@class, 'isually') or "
+    "//*[@class][contains(@class, 'sr-only') or contains(@class, 'isually') or "
     "contains(@class, 'screen-reader') or contains(@class, 'element-')]"
-    "|//*[contains(translate(@style, 'CLIPRECT ', 'cliprect'), 'clip:rect(0')]")
+    "|//*[@style][contains(translate(@style, 'CLIPRECT ', 'cliprect'), 'clip:rect(0')]")
 
 
 def drop_screen_reader_text(tree: lxml.html.HtmlElement) -> None:
