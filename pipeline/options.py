@@ -35,7 +35,10 @@ class ExtractOptions(BaseModel):
     include_tables: bool = True
     include_comments: bool = False  # reader comments are not the article
     second_opinion: bool = True  # readability-lxml as fallback and edge check (merge_bodies)
-    doubt_below_chars: int = Field(default=2000, ge=0)  # consult readability below this
+    # Readability is asked when trafilatura's running text is under this. Between 1,500 and
+    # 2,000 chars it changed 0 of 9 bodies on both dev sets, at ~13 ms a call.
+    doubt_below_chars: int = Field(default=1500, ge=0)
+    doubt_headline_below_chars: int = Field(default=5000, ge=0)
     fast: bool = True  # skip trafilatura's own fallbacks: the second opinion replaces them
     clean: CleanOptions = CleanOptions()
     max_html_chars: int = Field(default=2_000_000, gt=0)  # parse cost is linear; cap it

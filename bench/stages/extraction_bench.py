@@ -10,6 +10,10 @@
   python -m bench.stages.extraction_bench --reference best     # include_comments=False, favor_precision=True
   python -m bench.stages.extraction_bench --reference defaults
 
+  # ours and trafilatura best page by page in one process: the speed ratio a busy machine
+  # does not move (the rates alone drift by up to a third between identical runs)
+  python -m bench.stages.extraction_bench --versus best --runs 3
+
   # shim for evaluate.py --cmd: print the cleaned body of one HTML file (URL in XBENCH_URL)
   python -m bench.stages.extraction_bench PAGE.html
 
@@ -99,20 +103,34 @@ def load_pages(data_dir: Path, split: Path | None = None) -> dict[str, tuple[str
 
 
 def run_dataset(data_dir: Path, extract: Callable[[str, str, str], str], runs: int,
-                out: Path | None, split: Path | None = None) -> str:
-    """Extract every page `runs` times; return the summary line (quality from the last run)."""
+                out: Path | None, split: Path | None = None,
+                versus: tuple[str, Callable[[str, str, str], str]] | None = None) -> str:
+    """Extract every page `runs` times; return the summary line (quality from the last run).
+
+    With `versus`, each page is also extracted by that reference right beside ours (which of
+    the two goes first alternates), so both rates see the same moment of a shared machine:
+    their ratio holds still when the rates themselves drift by a third between runs.
+    """
     pages = load_pages(data_dir, split)
     first = next(iter(pages))
     extract(pages[first][0], pages[first][1], first)  # warm-up, as evaluate.py does
+    if versus:
+        versus[1](pages[first][0], pages[first][1], first)
     preds: dict[str, str] = {}
-    cpu_rates = []
+    cpu_rates, reference_rates = [], []
     for _ in range(max(1, runs)):
-        cpu = 0.0
-        for i, (html, url, _truth) in pages.items():
+        cpu = reference_cpu = 0.0
+        for n, (i, (html, url, _truth)) in enumerate(pages.items()):
+            if versus and n % 2:
+                reference_cpu += _cpu_seconds(versus[1], html, url, i)
             start_cpu = time.process_time()
             preds[i] = extract(html, url, i)
             cpu += time.process_time() - start_cpu
+            if versus and not n % 2:
+                reference_cpu += _cpu_seconds(versus[1], html, url, i)
         cpu_rates.append(len(pages) / cpu)
+        if versus:
+            reference_rates.append(len(pages) / reference_cpu)
     if out:
         out.write_text(json.dumps({i: {"articleBody": t} for i, t in preds.items()},
                                   ensure_ascii=False), encoding="utf-8")
@@ -120,9 +138,22 @@ def run_dataset(data_dir: Path, extract: Callable[[str, str, str], str], runs: i
     scores = evaluate.aggregate([evaluate.page_scores(truth, preds[i])
                                  for i, (_h, _u, truth) in pages.items()])
     # Per CPU-second is what one dedicated core would do; wall time counts other load too.
-    return (f"{data_dir.name}: pages={len(pages)} F1={scores['f1']:.3f} P={scores['p']:.3f} "
+    line = (f"{data_dir.name}: pages={len(pages)} F1={scores['f1']:.3f} P={scores['p']:.3f} "
             f"R={scores['r']:.3f} pages_per_cpu_s={statistics.median(cpu_rates):.1f} "
             f"runs={','.join(f'{r:.1f}' for r in cpu_rates)}")
+    if versus:
+        ratios = [ours / ref for ours, ref in zip(cpu_rates, reference_rates)]
+        line += (f" {versus[0]}_pages_per_cpu_s={statistics.median(reference_rates):.1f}"
+                 f" speed_ratio={statistics.median(ratios):.2f}"
+                 f" ratios={','.join(f'{r:.2f}' for r in ratios)}")
+    return line
+
+
+def _cpu_seconds(extract: Callable[[str, str, str], str], html: str, url: str,
+                 page_id: str) -> float:
+    start = time.process_time()
+    extract(html, url, page_id)
+    return time.process_time() - start
 
 
 def reference_extractor(name: str) -> Callable[[str, str, str], str]:
@@ -143,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--reference", choices=sorted(REFERENCES),
                     help="time trafilatura.extract() with these settings instead of ours")
+    ap.add_argument("--versus", choices=sorted(REFERENCES),
+                    help="also time trafilatura.extract() with these settings, page by page "
+                         "beside ours, and print the speed ratio")
     ap.add_argument("--set", dest="settings", action="append", default=[],
                     metavar="KEY=VALUE", help="ExtractOptions field (clean.KEY for the cleaner)")
     args = ap.parse_args(argv)
@@ -157,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
         args.out_dir.mkdir(parents=True, exist_ok=True)
     for data_dir in args.data or DATA_SETS:
         out = args.out_dir / f"{data_dir.name}.json" if args.out_dir else None
-        print(run_dataset(data_dir, extract, args.runs, out, args.split), flush=True)
+        versus = (args.versus, reference_extractor(args.versus)) if args.versus else None
+        print(run_dataset(data_dir, extract, args.runs, out, args.split, versus), flush=True)
     return 0
 
 

@@ -102,7 +102,7 @@ def shingles(text: str) -> set[tuple[str, ...]]:
     tokens = _WORD_RE.findall(text.lower())
     if len(tokens) < 4:
         return {tuple(tokens)} if tokens else set()
-    return {tuple(tokens[i:i + 4]) for i in range(len(tokens) - 3)}
+    return set(zip(tokens, tokens[1:], tokens[2:], tokens[3:]))
 
 
 _PROSE_END_RE = re.compile(r"[.!?…][\"”’')]*\s*$")
@@ -117,17 +117,19 @@ def _is_headline(para: str) -> bool:  # short, and not ending like a sentence
     return len(para.split()) <= 14 and not _PROSE_END_RE.search(para)
 
 
-def is_doubtful(body: str, below_chars: int) -> bool:
-    """Worth a second opinion: little running text, or a headline-shaped first line.
+def is_doubtful(body: str, below_chars: int, headline_below_chars: int) -> bool:
+    """Worth a second opinion: little running text, or a headline-shaped first line in a
+    body of moderate length.
 
     Readability costs as much as trafilatura; a long body that opens with prose is neither
     replaced (the fallback needs 1.5x its running text) nor trimmed by it. A headline-shaped
     last line alone was a trigger too, and changed none of its 10 bodies on either set.
     """
     paras = [p for p in body.split("\n") if p.strip()]
-    if not paras or sum(len(p) for p in paras if _is_text(p)) < below_chars:
+    running = sum(len(p) for p in paras if _is_text(p)) if paras else 0
+    if running < below_chars:
         return True
-    return _is_headline(paras[0])
+    return running < headline_below_chars and _is_headline(paras[0])
 
 
 def _prefer_second(prim: list[str], sec: list[str], prim_all: set[tuple[str, ...]],

@@ -3,6 +3,12 @@ import lxml.html
 from connectors.extract.html_tree import drop_screen_reader_text, drop_teaser_cards, parse_html
 
 
+def test_parse_drops_what_libxml2_cannot_take() -> None:
+    # NUL stops libxml2; lone surrogates have no UTF-8; noncharacters and C0 controls are refused.
+    tree = parse_html("<p>one\x00 two\ud800 three\ufffe four\x0b five\x1f</p><p>six\tseven</p>")
+    assert tree.text_content() == "one two three four fivesix\tseven"
+
+
 def test_screen_reader_text_is_dropped_and_its_tail_kept() -> None:
     tree = parse_html(
         '<p>The index <a href="/q">(.GSPTSE)<span style="clip: rect(0 0 0 0); width:1px">'
