@@ -227,10 +227,26 @@ def _metadata(tree: lxml.html.HtmlElement, url: str, now: datetime,
     meta.date = find_date(tree, url=meta.url, original_date=True, extensive_search=False,
                           max_date=now.strftime("%Y-%m-%d"), outputformat=_DATE_FORMAT)
     meta.sitename = _site_name(meta.sitename or extract_sitename(tree), meta.url)
-    meta.categories = meta.categories or extract_catstags("category", tree)
-    meta.tags = meta.tags or extract_catstags("tag", tree)
+    # trafilatura's category and tag searches keep only links whose address has /categor...
+    # or /tag...: without one on the page they find nothing but the declared section.
+    if not meta.categories:
+        meta.categories = (extract_catstags("category", tree) if _LINK_TO_CATEGORY(tree)
+                           else _declared_sections(tree))
+    if not meta.tags and _LINK_TO_TAG(tree):
+        meta.tags = extract_catstags("tag", tree)
     meta.clean_and_trim()
     return meta
+
+
+_LINK_TO_CATEGORY = lxml.etree.XPath("boolean(//a[contains(@href, '/categor')])")
+_LINK_TO_TAG = lxml.etree.XPath("boolean(//a[contains(@href, '/tag')])")
+_DECLARED_SECTIONS = lxml.etree.XPath(
+    "//head//meta[@property='article:section' or contains(@name, 'subject')]/@content")
+
+
+def _declared_sections(tree: lxml.html.HtmlElement) -> list[str]:
+    found = _DECLARED_SECTIONS(tree)
+    return [str(s).strip() for s in found] if isinstance(found, list) else []
 
 
 def _site_name(declared: str | None, url: str | None) -> str | None:

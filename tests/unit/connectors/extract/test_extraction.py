@@ -111,6 +111,16 @@ def test_record_fields_come_from_page_and_metadata() -> None:
     assert article.date_source == "page"
 
 
+def test_sections_and_tags_come_from_meta_or_the_pages_topic_links() -> None:
+    declared = DEMO_PAGE.replace(
+        "</head>", '<meta property="article:section" content="Local politics"></head>')
+    assert extract_article(page(declared), OPTS).tags == ("Local politics",)
+    linked = DEMO_PAGE.replace("</body>", (
+        '<div class="entry-meta">Filed under <a href="/category/bridges/">Bridges</a> '
+        '<a href="/tag/budget/">Budget 2024</a></div></body>'))
+    assert extract_article(page(linked), OPTS).tags == ("Bridges", "Budget 2024")
+
+
 def test_feed_date_and_title_are_preferred() -> None:
     published = datetime(2024, 5, 30, 18, 0, tzinfo=timezone(timedelta(hours=-4)))
     article = extract_article(page(entry=entry(published=published, title="Feed title",
