@@ -71,7 +71,8 @@ class ExtractionOutcome(Record):
     """How the body was extracted and whether a reader would call it an article."""
 
     extractor: str
-    """Which extractor(s) produced the body, e.g. "trafilatura" or "trafilatura+readability"."""
+    """Which extractor(s) produced the body: "trafilatura", "trafilatura+readability", or
+    "json-ld" (the page's declared articleBody, when the visible body is a part of it)."""
     text_length: int
     """Characters of `text`."""
     quality: ExtractionQuality

@@ -33,6 +33,7 @@ from trafilatura.settings import Document as TrafilaturaDocument
 from trafilatura.settings import Extractor
 
 from connectors.extract.bodies import (
+    declared_body_if_fuller,
     is_doubtful,
     merge_bodies,
     readability_text,
@@ -103,7 +104,10 @@ def extract_article(page: FetchedPage, opts: ExtractOptions) -> ExtractedArticle
     if opts.second_opinion and is_doubtful(
             traf_body, opts.doubt_below_chars, opts.doubt_headline_below_chars):
         body, extractor = merge_bodies(traf_body, readability_text(tree))
-    if article and article.updates and (live := with_live_updates(body, article.updates)) != body:
+    if article and article.body and (full := declared_body_if_fuller(body, article.body)):
+        body, extractor = full, "json-ld"
+    elif article and article.updates and (
+            live := with_live_updates(body, article.updates)) != body:
         body, extractor = live, f"{extractor}+json-ld"
     entry = page.entry
     title = (entry.title if entry and entry.title else None) or _str(meta.title)

@@ -344,3 +344,34 @@ def test_live_blog_posts_come_from_json_ld_when_the_body_lacks_them() -> None:
     assert "Unai Emery punches the air" in article.text and "90 minutes" in article.text
     assert article.text.index(PARAGRAPHS[-1][:40]) < article.text.index("FT: Luton")
     assert article.extraction.extractor.endswith("+json-ld")
+
+
+_REST_OF_STORY = [
+    "Engineers said the repairs would need a crane on each bank and a temporary footbridge.",
+    "The footbridge will open in July, two weeks before the lorries are diverted to the ring road.",
+    "Shops on the east bank asked for signs on the ring road pointing drivers to the old town.",
+    "The council will publish the contractor's timetable on its website at the end of the month.",
+]
+
+
+def _paywalled(declared: list[str]) -> str:
+    """The demo page with two visible paragraphs under a paywall prompt, and a declared body."""
+    ld = json.dumps({"@type": "NewsArticle", "headline": "Council approves budget",
+                     "isAccessibleForFree": False, "articleBody": "".join(declared)})
+    visible = "".join(f"<p>{p}</p>" for p in PARAGRAPHS[:2])
+    return (DEMO_PAGE.replace("".join(f"<p>{p}</p>" for p in PARAGRAPHS), visible)
+            .replace("</head>", f'<script type="application/ld+json">{ld}</script></head>'))
+
+
+def test_a_paywalled_page_gets_the_body_its_json_ld_declares() -> None:
+    article = extract_article(page(_paywalled([*PARAGRAPHS, *_REST_OF_STORY])), OPTS)
+    assert article.extraction.extractor == "json-ld"
+    # its paragraphs were joined with nothing between them ("arches.“We have"): split again
+    assert article.text.split("\n\n") == [*PARAGRAPHS, *_REST_OF_STORY]
+
+
+def test_a_declared_body_that_is_not_the_visible_story_is_not_taken() -> None:
+    other = [p.replace("bridge", "tunnel").replace("council", "ministry") for p in _REST_OF_STORY]
+    article = extract_article(page(_paywalled(other * 3)), OPTS)
+    assert article.extraction.extractor != "json-ld"
+    assert article.text.split("\n\n") == PARAGRAPHS[:2]
