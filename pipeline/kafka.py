@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from collections.abc import Mapping
 from typing import Protocol
 
 import structlog
@@ -116,6 +118,34 @@ class KafkaSink:
         await self._producer.flush()
 
 
+class StallWatch:
+    """How long a consumer group has had work and made none of it: the longest time any
+    partition with lag has kept the same committed offset (0 when every lagging one moves).
+
+    A worker that is slow still commits; one that is up but stuck (a consumer that never got
+    its partitions back after a restore) does not, and only its lag says so.
+    """
+
+    def __init__(self) -> None:
+        self._unchanged_since: dict[TopicPartition, tuple[int, float]] = {}
+
+    def observe(self, committed: Mapping[TopicPartition, int],
+                lags: Mapping[TopicPartition, int], now: float) -> float:
+        stalled = 0.0
+        for tp, lag in lags.items():
+            offset = committed.get(tp, -1)
+            seen = self._unchanged_since.get(tp)
+            if lag == 0 or seen is None or seen[0] != offset:
+                self._unchanged_since[tp] = (offset, now)
+            else:
+                stalled = max(stalled, now - seen[1])
+        return stalled
+
+    def reset(self) -> None:
+        """Forget what was seen: a broker outage or a recovery is not the worker's stall."""
+        self._unchanged_since.clear()
+
+
 class LagProbe:
     """Real consumer lag of one consumer group, per partition: the end offset minus the
     committed offset, exported as `newsflow_consumer_lag{group,topic,partition}`.
@@ -131,6 +161,9 @@ class LagProbe:
         self._topics = topics
         self._admin: AIOKafkaAdminClient | None = None
         self._consumer: AIOKafkaConsumer | None = None
+        self._stall = StallWatch()
+        self.stalled_s = 0.0  # see StallWatch; 0 until measured
+        self.paused = False  # set while the consumer may rightly not commit (table recovery)
 
     async def measure(self) -> dict[TopicPartition, int]:
         try:
@@ -151,13 +184,20 @@ class LagProbe:
         except (KafkaError, OSError, asyncio.TimeoutError) as err:
             logger.warning("lag_unmeasured", group=self._group, error=str(err))
             await self.close()
+            self._stall.reset()
+            self.stalled_s = 0.0
             return {}
-        lags = {}
+        lags, offsets = {}, {}
         for tp, end_offset in end.items():
             done = committed.get(tp)
-            lags[tp] = max(0, end_offset - (done.offset if done and done.offset >= 0 else 0))
+            offsets[tp] = done.offset if done and done.offset >= 0 else 0
+            lags[tp] = max(0, end_offset - offsets[tp])
             telemetry.CONSUMER_LAG.labels(group=self._group, topic=tp.topic,
                                           partition=str(tp.partition)).set(lags[tp])
+        if self.paused:
+            self._stall.reset()
+        self.stalled_s = self._stall.observe(offsets, lags, time.monotonic())
+        telemetry.CONSUMER_STALLED.labels(group=self._group).set(self.stalled_s)
         return lags
 
     async def run(self, stop: asyncio.Event, interval_s: float = LAG_INTERVAL_S) -> None:

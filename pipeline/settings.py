@@ -163,6 +163,9 @@ class WorkerSettings(Slice):
     app_id: str = "newsflow"
     data_dir: ProjectPath = PROJECT_ROOT / ".stack" / "state" / "faust"
     web_port: int = Field(default=6066, ge=1, le=65535)  # Faust web: /metrics, /health
+    # /health answers 503 once the worker has had lag and committed nothing for this long:
+    # a liveness probe's cue to restart it. Faust commits every 2.8 s while it works.
+    stall_after_s: float = Field(default=300.0, gt=0)
 
 
 class IndexerSettings(Slice):

@@ -29,6 +29,10 @@ INDEXER_BATCH = Gauge("newsflow_indexer_batch_size", "Records in the last indexe
 CONSUMER_LAG = Gauge("newsflow_consumer_lag",
                      "Records of a partition its consumer group has not committed yet "
                      "(end offset minus committed offset).", ["group", "topic", "partition"])
+CONSUMER_STALLED = Gauge("newsflow_consumer_stalled_seconds",
+                         "How long a partition with lag has kept its committed offset (the "
+                         "longest of the group's; 0 while every lagging partition moves).",
+                         ["group"])
 
 
 def serve_metrics(port: int) -> None:

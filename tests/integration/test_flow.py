@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 from elasticsearch import Elasticsearch
 
@@ -89,6 +90,10 @@ def test_article_flows_from_feed_to_search_hit(isolated: Isolated, site: DemoSit
         assert [h.url for h in search_articles(isolated.settings.es, rare_word)] == [url]
     # Chrome was stripped before indexing: the donation banner's word finds nothing.
     assert search_articles(isolated.settings.es, CHROME_WORD) == []
+
+    # The worker's liveness page: it has worked through its lag, so it is not stalled.
+    health = httpx.get(f"http://127.0.0.1:{isolated.settings.worker.web_port}/health", timeout=10)
+    assert (health.status_code, health.json()["status"]) == (200, "ok")
 
     letters = [DeadLetter.model_validate_json(v) for _, v in read_topic(kafka, topics.dead_letter)]
     assert [(d.stage, d.reason, d.payload) for d in letters] == [("enrich", "bad-record", "{not json")]
