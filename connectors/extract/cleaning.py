@@ -30,83 +30,90 @@ _DATE_LINE = (rf"^({_DAYS}\s+)?(({_MONTHS}\s+\d{{1,2}}(st|nd|rd|th)?,?\s+\d{{4}}
               rf"(\d{{1,2}}\s+{_MONTHS},?\s+\d{{4}})|(\d{{1,4}}[/.-]\d{{1,2}}[/.-]\d{{2,4}}))"
               r"([\s,|-]+(at\s+)?\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?(\s*[a-z]{2,4})?)?\W*$")
 
-# A line matching one of these (and no longer than the limit) is chrome.
-_CHROME: tuple[tuple[re.Pattern[str], int], ...] = tuple(
-    (re.compile(pattern, _FLAGS), limit) for pattern, limit in (
+# A line matching one of these (and no longer than the limit) is chrome. An unanchored rule
+# names its cues, words every match holds (lower case): a regex that may start anywhere is
+# tried only on a line holding one, which skips ~80 % of their time (1.2 ms a page).
+_CHROME: tuple[tuple[re.Pattern[str], int, tuple[str, ...]], ...] = tuple(
+    (re.compile(pattern, _FLAGS), limit, cues) for pattern, limit, cues in (
         # navigation
-        (r"^(skip to (main |the )?(content|navigation|article)|jump to (main )?content)\b", 60),
+        (r"^(skip to (main |the )?(content|navigation|article)|jump to (main )?content)\b", 60, ()),
         # cookies and consent
-        (r"\b(we|this (web)?site|our (web)?site|site) uses? cookies\b", 400),
-        (r"^(accept|allow|manage|reject) (all )?(cookies|consent|preferences)\b", 80),
-        (r"\bcookie (policy|settings|preferences|consent)\b", 120),
-        (r"\b(store|use|place|set)s? cookies (on|in) your (browser|device|computer)\b", 400),
-        (r"^by (continuing to (use|browse)|using) (this|our) (site|website)", 300),
+        (r"\b(we|this (web)?site|our (web)?site|site) uses? cookies\b", 400, ("cookies",)),
+        (r"^(accept|allow|manage|reject) (all )?(cookies|consent|preferences)\b", 80, ()),
+        (r"\bcookie (policy|settings|preferences|consent)\b", 120, ("cookie ",)),
+        (r"\b(store|use|place|set)s? cookies (on|in) your (browser|device|computer)\b", 400,
+         ("cookies ",)),
+        (r"^by (continuing to (use|browse)|using) (this|our) (site|website)", 300, ()),
         # newsletters and subscriptions
         (r"\b(sign up|subscribe|register) (now |today )?(for|to) (our|the|a|their)?\s*"
-         r"([\w'’.-]+\s){0,4}(newsletters?|e-?mails?|alerts?|briefing|digest)\b", 300),
-        (r"\byour inbox\b", 200),
-        (r"^(get|receive|read|try) (our|the) [\w'’ ]{0,40}newsletters?\b", 200),
-        (r"^(enter|type) (your )?e-?mail( address)?\b|^your e-?mail( address)?\W*$", 100),
-        (r"^(subscribe|sign up|log ?in|register)( now| today| here)?\W*$", 40),
-        (r"^already a (subscriber|member)\b", 200),
-        (r"\bto bookmark (this|your|the)\b|^want to bookmark\b", 200),
+         r"([\w'’.-]+\s){0,4}(newsletters?|e-?mails?|alerts?|briefing|digest)\b", 300,
+         ("sign up", "subscribe", "register")),
+        (r"\byour inbox\b", 200, ("your inbox",)),
+        (r"^(get|receive|read|try) (our|the) [\w'’ ]{0,40}newsletters?\b", 200, ()),
+        (r"^(enter|type) (your )?e-?mail( address)?\b|^your e-?mail( address)?\W*$", 100, ()),
+        (r"^(subscribe|sign up|log ?in|register)( now| today| here)?\W*$", 40, ()),
+        (r"^already a (subscriber|member)\b", 200, ()),
+        (r"\bto bookmark (this|your|the)\b|^want to bookmark\b", 200, ("bookmark",)),
         # commenting prompts
         (r"^join (our|the|in|thought-provoking)\b[\w ,-]{0,40}\b(forum|conversations?|discussions?|"
-         r"debate|community)\b", 160),
+         r"debate|community)\b", 160, ()),
         # donations and memberships
-        (r"\b(donate|donation|contribute) (today|now|here)\b", 400),
-        (r"\bsupport (our|independent|quality|local) (journalism|reporting|newsroom)\b", 400),
-        (r"^(become|be) a (supporter|member|patron|subscriber)\b", 120),
+        (r"\b(donate|donation|contribute) (today|now|here)\b", 400, ("donat", "contribute")),
+        (r"\bsupport (our|independent|quality|local) (journalism|reporting|newsroom)\b", 400,
+         ("support ",)),
+        (r"^(become|be) a (supporter|member|patron|subscriber)\b", 120, ()),
         (r"^(owned by our readers|fighting fund|you'?[’']?ve raised|we need\W*[£$€]|"
-         r"\d+ days? (remaining|left)|make a (donation|contribution))", 120),
+         r"\d+ days? (remaining|left)|make a (donation|contribution))", 120, ()),
         # share, apps, print, reprints, contact
-        (r"^(share|tweet|email|print|save) (this|the) (article|story|page|post)\b", 80),
-        (r"^share (on|via|to) (facebook|twitter|x|whatsapp|linkedin|email)\b", 80),
-        (r"^(click|tap) here to (get|download|install)\b", 200),
-        (r"^(download|get|install) (the|our) [\w'’ ]{0,40}\bapps?\b", 160),
-        (r"^(order|buy|purchase) (reprints|a reprint|licensing)\b", 80),
+        (r"^(share|tweet|email|print|save) (this|the) (article|story|page|post)\b", 80, ()),
+        (r"^share (on|via|to) (facebook|twitter|x|whatsapp|linkedin|email)\b", 80, ()),
+        (r"^(click|tap) here to (get|download|install)\b", 200, ()),
+        (r"^(download|get|install) (the|our) [\w'’ ]{0,40}\bapps?\b", 160, ()),
+        (r"^(order|buy|purchase) (reprints|a reprint|licensing)\b", 80, ()),
         (r"^(follow|like) (us|him|her|them|@\w+|[\w .'’-]{2,40}) on "
-         r"(twitter|x|facebook|instagram|linkedin|youtube|tiktok)\b", 400),
-        (r"^if you (enjoyed|liked|value|appreciate)d? (this|our|reading)\b", 400),
-        (r"\bfollow (us|him|her|them|me) on (twitter|x|facebook|instagram)\b", 400),
-        (r"\bcomments? (are|is) (closed|moderated)|\bmoderating (all )?comments\b", 200),
+         r"(twitter|x|facebook|instagram|linkedin|youtube|tiktok)\b", 400, ()),
+        (r"^if you (enjoyed|liked|value|appreciate)d? (this|our|reading)\b", 400, ()),
+        (r"\bfollow (us|him|her|them|me) on (twitter|x|facebook|instagram)\b", 400, ("follow ",)),
+        (r"\bcomments? (are|is) (closed|moderated)|\bmoderating (all )?comments\b", 200,
+         ("comment",)),
         (r"^(listen|download|watch|itunes|spotify|apple podcasts|google podcasts)\s*:\s*"
-         r"https?://\S+$", 200),
-        (r"^how to (listen|subscribe|watch)\b", 80),
-        (r"^have a (news )?tip\?", 250),
-        (r"^(email|write to|contact|reach) [\w .'’-]{2,60} at \S+@\S+", 300),
-        (r"\b(may|can) be (reached|contacted) at \S+@\S+", 300),
-        (r"^listen (to|on) [\w .'’-]{2,60}(live|podcast|here|on)\b", 160),
+         r"https?://\S+$", 200, ()),
+        (r"^how to (listen|subscribe|watch)\b", 80, ()),
+        (r"^have a (news )?tip\?", 250, ()),
+        (r"^(email|write to|contact|reach) [\w .'’-]{2,60} at \S+@\S+", 300, ()),
+        (r"\b(may|can) be (reached|contacted) at \S+@\S+", 300, ("@",)),
+        (r"^listen (to|on) [\w .'’-]{2,60}(live|podcast|here|on)\b", 160, ()),
         # credits and legal
-        (r"^(©|\(c\)|copyright\b)", 300),
-        (r"\ball rights reserved\b", 300),
-        (r"^our (standards|editorial (standards|principles))\s*:", 120),
-        (r"\bmay not be (re)?published, broadcast, rewritten\b", 300),
+        (r"^(©|\(c\)|copyright\b)", 300, ()),
+        (r"\ball rights reserved\b", 300, ("all rights reserved",)),
+        (r"^our (standards|editorial (standards|principles))\s*:", 120, ()),
+        (r"\bmay not be (re)?published, broadcast, rewritten\b", 300, ("rewritten",)),
         # contact details, captions and galleries on their own line
-        (r"\S+@\S+\.[a-z]{2,}", 300),
-        (r"^(https?://)?(www\.)?(twitter|x|facebook|instagram)\.com/\w+/?$", 80),
-        (r"^(photo|image|picture|video|graphic)s?( credit)?\s*:", 80),
-        (r"^\((credit|photo|image)s?\b[^)]*\)$", 80),
+        (r"\S+@\S+\.[a-z]{2,}", 300, ("@",)),
+        (r"^(https?://)?(www\.)?(twitter|x|facebook|instagram)\.com/\w+/?$", 80, ()),
+        (r"^(photo|image|picture|video|graphic)s?( credit)?\s*:", 80, ()),
+        (r"^\((credit|photo|image)s?\b[^)]*\)$", 80, ()),
         (r"\((image |photo )?credits?:[^)]*\)$|\((ap|afp|reuters|getty images|epa)"
-         r"( photo)?(/[^)]*)?\)$", 300),
+         r"( photo)?(/[^)]*)?\)$", 300, (")",)),
         (r"\w, (left|right|centre|center|second (from )?(left|right)), (and|with|speaks|talks|"
-         r"shakes|poses|listens|looks|walks|waves|arrives)\b", 400),  # caption grammar
-        (r"^(image|photo|picture|slide) \d+ (of|/) \d+$", 30),
+         r"shakes|poses|listens|looks|walks|waves|arrives)\b", 400,  # caption grammar
+         (", left, ", ", right, ", ", centre, ", ", center, ", ", second ")),
+        (r"^(image|photo|picture|slide) \d+ (of|/) \d+$", 30, ()),
         (r"^(reading time|tempo de leitura|lesezeit|temps de lecture|tiempo de lectura)\b"
-         r"\s*:?\s*\d", 60),
-        (r"^\d+\s*(min|minute)s?\.? read\W*$", 30),
+         r"\s*:?\s*\d", 60, ()),
+        (r"^\d+\s*(min|minute)s?\.? read\W*$", 30, ()),
         # dates, sources, bylines on their own line
-        (r"^by( (?-i:[A-Z])[\w’'.-]*| and| de| van| von){1,6}$", 60),
+        (r"^by( (?-i:[A-Z])[\w’'.-]*| and| de| van| von){1,6}$", 60, ()),
         (r"^[A-Z][\w’'.-]+( [A-Z][\w’'.-]+){1,3}, (ap|afp|reuters|associated press|bloomberg)"
-         r"\b[\w ]{0,40}(writer|reporter|correspondent|editor)\b", 120),
-        (_DATE_LINE, 80),
-        (r"^((last )?updated|published|posted)( on| at)?:?\s+(\w+\.? )?\d{1,2}[:/.,\s]", 80),
-        (r"^(source|sources|via)\s*:\s*[\w.-]+\.[a-z]{2,}/?\S*\s*$", 120),
+         r"\b[\w ]{0,40}(writer|reporter|correspondent|editor)\b", 120, ()),
+        (_DATE_LINE, 80, ()),
+        (r"^((last )?updated|published|posted)( on| at)?:?\s+(\w+\.? )?\d{1,2}[:/.,\s]", 80, ()),
+        (r"^(source|sources|via)\s*:\s*[\w.-]+\.[a-z]{2,}/?\S*\s*$", 120, ()),
         (r"^(related|related (stories|articles|content|coverage|links)|read more|read also|"
          r"see also|also read|more from|more on this|most (read|popular|viewed|shared)"
          r"( in [\w .'’-]{1,30})?|"
          r"don'?[’']?t miss|recommended( for you)?|you (may|might) also like|trending( now)?)"
-         r"\b\s*:", 300),
+         r"\b\s*:", 300, ()),
     )
 )
 
@@ -183,8 +190,10 @@ def split_paragraphs(text: str) -> list[str]:
 
 def is_chrome_line(line: str) -> bool:
     """True when the line is site furniture rather than article prose."""
-    for pattern, limit in _CHROME:
-        if len(line) <= limit and pattern.search(line):
+    lowered = line.lower()
+    for pattern, limit, cues in _CHROME:
+        if len(line) <= limit and (not cues or any(cue in lowered for cue in cues)) and (
+                pattern.search(line)):
             return True
     return _is_banner(line)
 

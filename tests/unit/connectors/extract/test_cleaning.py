@@ -102,6 +102,10 @@ def test_glued_story_kept_when_switched_off() -> None:
     "Join our commenting forum",
     "Subscribe to Example Premium to bookmark this article",
     "Our Standards: The Example Trust Principles.",
+    # an unanchored rule is tried on lines holding its cue, whatever their case
+    "THIS SITE USES COOKIES.",
+    "Comments are CLOSED.",
+    "The mayor, LEFT, and the minister walk to the hall.",
 ])
 def test_chrome_lines(line: str) -> None:
     assert is_chrome_line(line)

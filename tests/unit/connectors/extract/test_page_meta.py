@@ -1,7 +1,10 @@
 from datetime import UTC, datetime
 
+import pytest
+from trafilatura.metadata import extract_author
+
 from connectors.extract.html_tree import parse_html
-from connectors.extract.page_meta import modified_at, subtitle
+from connectors.extract.page_meta import modified_at, page_author, subtitle
 from connectors.extract.structured import meta_values, structured_article
 from pipeline.records import FeedEntry
 
@@ -22,6 +25,32 @@ def test_subtitle_from_a_standfirst_class() -> None:
     assert subtitle(parse_html("<h1>No standfirst</h1><p>Body.</p>")) is None
     # "dek" is a class word, not any class containing those letters
     assert subtitle(parse_html('<p class="dekstop-only">Not a standfirst at all</p>')) is None
+
+
+BYLINES = {
+    "a byline's date is not its text": (
+        '<div class="byline">By Jane Roe <time>Nov 20, 2026</time></div>', "Jane Roe"),
+    "an author link outranks an earlier byline class": (
+        '<p class="article-byline">Staff</p><p>Body.</p><a rel="author">John Doe</a>',
+        "John Doe"),
+    "a comment's author is not the article's": (
+        '<div id="comments"><span class="author">Troll</span></div>'
+        '<span class="writer">Ann Smith</span>', "Ann Smith"),
+    "a byline too long to be one is passed over": (
+        f'<div class="author">{"word " * 30}</div><span class="byline">Ann Smith</span>',
+        "Ann Smith"),
+    "a sidebar's author is skipped": (
+        '<aside><div class="sidebar"><span class="author-name">Sid Bar</span></div></aside>', None),
+    "no byline": ('<p class="lede">Body.</p>', None),
+}
+
+
+@pytest.mark.parametrize("body", BYLINES.values(), ids=BYLINES.keys())
+def test_page_author_answers_as_trafilatura_does(body: tuple[str, str | None]) -> None:
+    html, expected = body
+    tree = parse_html(f"<html><body><h1>Tram vote</h1>{html}<p>Body text.</p></body></html>")
+    assert page_author(tree) == expected
+    assert page_author(tree) == extract_author(tree)  # the reader it replaces
 
 
 def test_modified_from_page_meta_and_json_ld() -> None:
