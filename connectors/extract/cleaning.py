@@ -6,9 +6,9 @@ cue phrases plus structure (position, length, sentence shape), never a site's ma
   * chrome lines: skip links, cookie/consent, newsletter and subscribe prompts, donation
     drives, share/app/print prompts, contact and reporter credits, copyright lines, bare
     timestamps, "source: site.com" trailers, tagline + URL banners;
-  * blocks: "Related: <link>" with the links listed under it, runs of Title Case list items
-    (story links), and near the end a related-stories heading with the headlines after it
-    or a fundraising box;
+  * blocks: "Related: <link>" with the links listed under it, a list of Title Case items
+    only (story links; such a run inside a longer list is content), and near the end a
+    related-stories heading with the headlines after it or a fundraising box;
   * repeats (a caption or pull quote printed twice) and a first line restating the title;
   * an unrelated story glued after the article (a headline whose names the article never
     mentioned, followed by its own lead) is cut when `drop_glued_story` is on;
@@ -255,7 +255,7 @@ def _drop_blocks(paras: list[str], share: float) -> list[str]:
             seen += len(para)
             continue
         run = _link_list_run(paras, i)
-        if run >= 2:  # a list of headlines: links to other stories
+        if run >= 2 and _is_whole_list(paras, i, run):  # a list of headlines: other stories
             seen += sum(len(p) for p in paras[i:i + run])
             i += run
             continue
@@ -282,6 +282,14 @@ def _link_list_run(paras: list[str], start: int) -> int:
     while end < len(paras) and _is_title_case_item(paras[end]):
         end += 1
     return end - start
+
+
+def _is_whole_list(paras: list[str], start: int, run: int) -> bool:
+    """True when no list item adjoins the run: a rail of story links is a list of headlines
+    only, while a run inside a longer list ("- Dua Lipa, Dance the Night" among a list of
+    nominees) is that list's content."""
+    return (start == 0 or not _LIST_ITEM.match(paras[start - 1])) and (
+        start + run == len(paras) or not _LIST_ITEM.match(paras[start + run]))
 
 
 def _is_title_case_item(line: str) -> bool:

@@ -164,6 +164,14 @@ def test_inline_related_links_go_entity_lists_stay() -> None:
     assert len(cleaned) == 6
 
 
+def test_title_case_items_inside_a_longer_list_stay() -> None:
+    nominees = ["- Central Cee, Let Go", "- Dave and Central Cee, Sprinter",
+                "- Dua Lipa, Dance the Night", "- Ed Sheeran, Eyes Closed", "- Kenya Grace, Strangers"]
+    text = "\n".join(["The nominations in full:", "Song of the Year", *nominees,
+                      "The ceremony is on March 2 at the O2 arena in London, the organisers said."])
+    assert paragraphs(clean_text(text))[2:7] == nominees
+
+
 def test_lists_and_quotes_stay() -> None:
     text = ("The plan has three parts:\n- Raise the speed limit near schools\n"
             "- Add bicycle lanes\n- Repair the bridge\n"
