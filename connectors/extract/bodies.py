@@ -23,12 +23,30 @@ _WORD_RE = re.compile(r"\w+")
 # its time by a quarter (F1 unchanged on both sets). Not <form>: ASP.NET pages wrap the whole
 # page in one. Comments go too: the page's tree keeps them for htmldate, and readability's
 # sanitize() raises on one (5 of the 138 benchmark pages).
-_INVISIBLE_XPATH = (
-    "//comment()|//script|//style|//noscript|//template|//*[@hidden]"
-    "|//svg|//button|//select|//iframe|//nav|//footer|//aside|//figure"
-    "|//*[@style][contains(translate(@style, 'DISPLAYNOEVISBTH ', 'displaynoevisbth'), 'display:none')]"
-    "|//*[@style][contains(translate(@style, 'DISPLAYNOEVISBTH ', 'displaynoevisbth'),"
-    " 'visibility:hidden')]")
+_INVISIBLE_TAGS = ("script", "style", "noscript", "template", "svg", "button", "select", "iframe",
+                   "nav", "footer", "aside", "figure", lxml.etree.Comment)
+_WITH_HIDDEN = lxml.etree.XPath("//*[@hidden]")
+_STYLES = lxml.etree.XPath("//@style")
+
+
+def _invisible(doc: lxml.html.HtmlElement) -> list[lxml.etree._Element]:
+    """The elements above, once each. Tags by lxml's C-level `iter` and styles matched in
+    Python: 0.8 ms a page against 1.2-1.9 for one XPath union with translate() on styles."""
+    found: dict[lxml.etree._Element, None] = dict.fromkeys(doc.iter(*_INVISIBLE_TAGS))
+    hidden = _WITH_HIDDEN(doc)
+    found.update(dict.fromkeys(el for el in hidden if isinstance(el, lxml.etree._Element))
+                 if isinstance(hidden, list) else {})
+    styles = _STYLES(doc)
+    for style in styles if isinstance(styles, list) else ():
+        if isinstance(style, lxml.etree._ElementUnicodeResult) and _hides(style) and (
+                owner := style.getparent()) is not None:
+            found[owner] = None
+    return list(found)
+
+
+def _hides(style: str) -> bool:
+    style = style.lower().replace(" ", "")
+    return "display:none" in style or "visibility:hidden" in style
 
 
 class _Readability(ReadabilityDocument):  # type: ignore[misc]
@@ -45,8 +63,9 @@ class _Readability(ReadabilityDocument):  # type: ignore[misc]
     def _parse(self, source: object) -> lxml.html.HtmlElement:
         # Each pass starts from the page as parsed: summary() mutates the tree it gets.
         doc = copy.deepcopy(self._page)
-        for el in doc.xpath(_INVISIBLE_XPATH):
-            el.drop_tree()
+        for el in _invisible(doc):
+            if isinstance(el, lxml.html.HtmlMixin) and el.getparent() is not None:
+                el.drop_tree()  # its tail stays
         return doc
 
     def get_clean_html(self) -> str:
