@@ -19,6 +19,21 @@ def test_readability_reads_a_body_that_holds_an_html_comment() -> None:
     assert "Home" not in body and "All rights reserved" not in body
 
 
+def test_readability_skips_what_no_reader_sees() -> None:
+    hidden = {"script": "<script>var promo = 'Subscribe today to our print edition';</script>",
+              "hidden": "<p hidden>Hidden editor's note about the council vote.</p>",
+              "style": "<p style='DISPLAY: None'>Styled away: more on the bridge repairs.</p>",
+              "visibility": "<div style='visibility:hidden'><p>Invisible bridge survey.</p></div>",
+              "both": "<script hidden>var tracker = 'bridge';</script>"}
+    tree = parse_html(f"<html><body><article><p>{_PROSE * 3}</p>{''.join(hidden.values())}"
+                      f"<p>{_PROSE * 2}</p></article></body></html>")
+    body = readability_text(tree)
+    assert "corrosion in two of its main supports" in body
+    for marker in ("Subscribe today", "editor's note", "Styled away", "bridge survey", "tracker"):
+        assert marker not in body
+    assert "Hidden editor" in "".join(tree.itertext())  # the page's own tree is left whole
+
+
 def test_a_short_body_or_a_headline_first_line_in_a_moderate_one_is_doubtful() -> None:
     def doubtful(body: str) -> bool:
         return is_doubtful(body, below_chars=200, headline_below_chars=1000)
