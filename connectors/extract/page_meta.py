@@ -43,9 +43,10 @@ def page_author(tree: lxml.html.HtmlElement) -> str | None:
     """trafilatura's `extract_author` (its three XPath tiers over the page minus comments,
     sidebars, dates and figures), answered the same on all 338 benchmark pages in a quarter
     of its time (2.2 against 9.5 ms a page): its XPaths test every element with EXSLT
-    regexes, run in Python per element, and it deep-copies the page to prune it. Here one XPath collects the few elements whose
-    attributes hold any of the tiers' words, the tiers' tests run on those alone, and only a
-    chosen byline is copied to drop its dates before its text is read."""
+    regexes, run in Python per element, and it deep-copies the page to prune it. Here one
+    XPath collects the few elements whose attributes hold any of the tiers' words, the
+    tiers' tests run on those alone, and only a chosen byline is copied to drop its dates
+    before its text is read."""
     candidates = _author_candidates(tree)
     for tier in _AUTHOR_TIERS:
         for element in candidates:
