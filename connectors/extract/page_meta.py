@@ -19,6 +19,7 @@ from trafilatura.json_metadata import normalize_authors
 from trafilatura.utils import trim
 from trafilatura.xml import delete_element
 
+from connectors.extract.html_tree import xpath_elements
 from connectors.extract.structured import StructuredArticle
 from pipeline.datetimes import plausible_date
 from pipeline.records import FeedEntry
@@ -47,7 +48,7 @@ def page_author(tree: lxml.html.HtmlElement) -> str | None:
     XPath collects the few elements whose attributes hold any of the tiers' words, the
     tiers' tests run on those alone, and only a chosen byline is copied to drop its dates
     before its text is read."""
-    candidates = _author_candidates(tree)
+    candidates = xpath_elements(_AUTHOR_CANDIDATES(tree), _AUTHOR_WORDS.search)
     for tier in _AUTHOR_TIERS:
         for element in candidates:
             if tier(element) is True and _AUTHOR_KEPT(element) is True:
@@ -57,29 +58,12 @@ def page_author(tree: lxml.html.HtmlElement) -> str | None:
     return None
 
 
-def _author_candidates(tree: lxml.html.HtmlElement) -> list[lxml.etree._Element]:
-    found = _AUTHOR_CANDIDATES(tree)
-    candidates: dict[lxml.etree._Element, None] = {}  # document order, once each
-    for item in found if isinstance(found, list) else ():
-        if isinstance(item, lxml.etree._ElementUnicodeResult):
-            if _AUTHOR_WORDS.search(item) and (owner := item.getparent()) is not None:
-                candidates[owner] = None
-        elif isinstance(item, lxml.etree._Element):
-            candidates[item] = None
-    return list(candidates)
-
-
 def _byline_text(element: lxml.etree._Element) -> str:
-    if _AUTHOR_DISCARDED_INSIDE(element):
+    if _HAS_DISCARDED_INSIDE(element) is True:
         element = deepcopy(element)
-        for discarded in _elements(_AUTHOR_DISCARDED_INSIDE(element)):
+        for discarded in xpath_elements(_AUTHOR_DISCARDED_INSIDE(element)):
             delete_element(discarded)  # keeps its tail, as trafilatura's pruning does
     return trim(" ".join(cast("Iterator[str]", element.itertext())))  # HTML text is str
-
-
-def _elements(found: object) -> list[lxml.etree._Element]:
-    return [el for el in found if isinstance(el, lxml.etree._Element)] if isinstance(
-        found, list) else []
 
 
 def _any_contains(attribute: str, *words: str) -> str:
@@ -104,6 +88,7 @@ _AUTHOR_DISCARD = (
                     "meta-date", "meta-reviewer")
     + " or contains(@data-component, 'Figure')) or self::time or self::figure")
 _AUTHOR_DISCARDED_INSIDE = lxml.etree.XPath(f".//*[{_AUTHOR_DISCARD}]")
+_HAS_DISCARDED_INSIDE = lxml.etree.XPath(f"boolean(.//*[{_AUTHOR_DISCARD}])")
 _AUTHOR_KEPT = lxml.etree.XPath(f"not(ancestor-or-self::*[{_AUTHOR_DISCARD}])")
 # trafilatura's AUTHOR_XPATHS, in its order, each as a test of one element.
 _AUTHOR_TIERS = tuple(lxml.etree.XPath(f"boolean(self::*[{test}])") for test in (

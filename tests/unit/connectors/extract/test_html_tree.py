@@ -1,6 +1,11 @@
 import lxml.html
 
-from connectors.extract.html_tree import drop_screen_reader_text, drop_teaser_cards, parse_html
+from connectors.extract.html_tree import (
+    drop_screen_reader_text,
+    drop_teaser_cards,
+    parse_html,
+    xpath_elements,
+)
 
 
 def test_parse_drops_what_libxml2_cannot_take() -> None:
@@ -41,3 +46,15 @@ def test_teaser_cards_are_dropped_but_not_the_article() -> None:
     assert "description" not in text
     # a heading linked to the page itself (with its picture) is the article, not a card
     assert "The article itself" in text and "Section heading" in text
+
+
+def test_xpath_elements_types_a_result_and_keeps_matching_attribute_owners() -> None:
+    tree = parse_html('<html><body><p class="byline" id="a">x</p><p class="lede">y</p>'
+                      '<author>z</author></body></html>')
+    found = tree.xpath("//@class|//author")
+    assert [el.tag for el in xpath_elements(found)] == ["author"]  # values need keep_value
+    kept = xpath_elements(found, lambda value: "byline" in value)
+    assert [(el.tag, el.get("id")) for el in kept] == [("p", "a"), ("author", None)]
+    assert xpath_elements(tree.xpath("count(//p)")) == []
+    assert xpath_elements(tree.xpath("//@class|//@id"), bool) == [tree.find(".//p")] + [
+        tree.findall(".//p")[1]]  # once each, in document order
