@@ -186,9 +186,10 @@ def _named(article: ExtractedArticle, models: EnrichmentModels) -> _Named:
     # load_models loads all three or none
     assert gazetteer is not None and ner is not None and hints is not None
     groups = find_entities(article.title, article.text, ner, hints, models.entity_options)
-    # A team in a results table is no town, whatever its name.
-    candidates = [PlaceCandidate(g.name, g.mentions, g.kind == "place", g.place_cue)
-                  for g in groups if g.label != "TEAM"]
+    # A team in a results table or a news agency is no town, whatever its name.
+    candidates = [PlaceCandidate(g.name, g.mentions, g.kind == "place", g.place_cue,
+                                 after_the=g.after_the)
+                  for g in groups if g.label not in ("TEAM", "MEDIA")]
     # "Turkish troops" names Turkey: a place of the article (as geoparsing corpora annotate
     # demonyms), though no entity (CoNLL and spaCy call "Turkish" MISC/NORP).
     candidates += [PlaceCandidate(country, g.mentions, True, written=g.name) for g in groups

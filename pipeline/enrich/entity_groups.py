@@ -14,9 +14,10 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from pipeline.enrich.entity_text import CONNECTORS, MEDIA_WORDS, SKIP_WORDS, Tokens, initials
 
 Kind = Literal["person", "organisation", "place"]
-# TEAM: a team in a results table (entity_text.team_runs), an organisation no gazetteer
-# may turn into its home town.
+# TEAM: a team in a results table (entity_text.team_runs); MEDIA: a name the text calls a
+# newspaper, agency or channel. Organisations no gazetteer may turn into their home town.
 KINDS: dict[str, Kind] = {"PERSON": "person", "ORG": "organisation", "TEAM": "organisation",
+                          "MEDIA": "organisation",
                           "GPE": "place",
                           "LOC": "place", "FAC": "place"}
 Form = tuple[str, ...]
@@ -35,6 +36,7 @@ class Group:
     mentions: int
     first: int  # token index of the first mention
     place_cue: bool = False  # written as a place somewhere: "X-based", "in X", "X province"
+    after_the: bool = False  # every mention follows a lower-case "the": "the White House"
     label: str | None = None  # the label behind `kind` (TEAM, FAC, GPE, ...), None alike
 
 
@@ -136,7 +138,7 @@ def group_forms(labels: dict[Form, Counter[str]], displays: dict[Form, str],
                 members.setdefault(trimmed, {trimmed})
     for form in [*labels, *owner]:
         members.setdefault(_canonical(form, owner), set()).add(form)
-    counts, firsts, place_cues, org_cues = _count(members, tokens)
+    counts, firsts, place_cues, org_cues, after_the = _count(members, tokens)
     groups = []
     for canonical, group in members.items():
         if not counts[canonical]:
@@ -150,13 +152,14 @@ def group_forms(labels: dict[Form, Counter[str]], displays: dict[Form, str],
                          for a in group} - {label})
         groups.append(Group(name=label, kind=kind, forms=(label, *others),
                             mentions=counts[canonical], first=firsts[canonical],
-                            place_cue=canonical in place_cues, label=top))
+                            place_cue=canonical in place_cues,
+                            after_the=counts[canonical] == after_the[canonical], label=top))
     groups.sort(key=lambda g: (-g.mentions, g.first))
     return groups[:limit]
 
 
 def _count(members: dict[Form, set[Form]], tokens: Tokens
-           ) -> tuple[Counter[Form], dict[Form, int], set[Form], set[Form]]:
+           ) -> tuple[Counter[Form], dict[Form, int], set[Form], set[Form], Counter[Form]]:
     table: dict[str, list[tuple[Form, Form]]] = {}
     for canonical, group in members.items():
         for alias in group:
@@ -168,6 +171,7 @@ def _count(members: dict[Form, set[Form]], tokens: Tokens
     firsts: dict[Form, int] = {}
     place_cues: set[Form] = set()
     org_cues: set[Form] = set()
+    after_the = Counter[Form]()
     words, n, i = tokens.text, len(tokens.text), 0
     last: tuple[Form, int] = ((), -1)  # canonical and end of the previous match
     while i < n:
@@ -188,8 +192,10 @@ def _count(members: dict[Form, set[Form]], tokens: Tokens
                 place_cues.add(canonical)
             if after in MEDIA_WORDS or before == "the":
                 org_cues.add(canonical)
+            if i and words[i - 1].lower() == "the":
+                after_the[canonical] += 1
             i = end
             break
         else:
             i += 1
-    return counts, firsts, place_cues, org_cues
+    return counts, firsts, place_cues, org_cues, after_the

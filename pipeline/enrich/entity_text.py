@@ -21,7 +21,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 _TOKEN = r"(?:[A-Z]\.){2,}|[A-Z]\.(?=\s+[A-Z][a-z])|\w+|[^\w\s]"
 TOKEN_RE = re.compile(_TOKEN)
 _SPACED_TOKEN_RE = re.compile(rf"(\s*)({_TOKEN})")
-Label = Literal["PERSON", "ORG", "TEAM", "GPE", "LOC", "FAC", "NORP"]
+Label = Literal["PERSON", "ORG", "TEAM", "MEDIA", "GPE", "LOC", "FAC", "NORP"]
 
 TITLES = frozenset("""
 Mr Mrs Ms Dr Sir Dame Lord Lady President Vice Prime Minister Secretary General Gen Senator Sen
@@ -270,7 +270,11 @@ def cue_label(tokens: Tokens, i: int, j: int, text: str,
         if before in TITLES_LOWER:
             return "PERSON", i
         after = words[j].lower() if j < len(words) else ""
-        if after in MEDIA_WORDS or (before == "the" and after in ("said", "reported")):
+        # "Xinhua news agency", "state news agency Xinhua": a wire service, not its namesake town
+        if after in MEDIA_WORDS or before in MEDIA_WORDS or (
+                after == "news" and j + 1 < len(words) and words[j + 1].lower() in MEDIA_WORDS):
+            return "MEDIA", i
+        if before == "the" and after in ("said", "reported"):
             return "ORG", i
     elif country_code(" ".join(span)):
         return "GPE", i

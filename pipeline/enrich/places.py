@@ -55,6 +55,11 @@ _DIGRAPHS = (("gh", "g"), ("kh", "k"), ("ou", "u"), ("ee", "i"), ("ph", "f"), ("
 # Metcalfe (a wrong point, where none is better).
 _TRAILING_WORDS = {"province", "governorate", "region", "city", "town", "village", "district",
                    "state", "oblast", "prefecture", "municipality", "countryside"}
+# The words among those that say which kind of place the name is: "New York City" and
+# "Mexico City" are the cities, "Quebec province" and "New York State" the divisions.
+_FEATURE_WORDS: dict[str, PlaceFeature] = {
+    "city": "city", "town": "city", "village": "city", "province": "region",
+    "governorate": "region", "state": "region", "oblast": "region", "prefecture": "region"}
 
 # English names and abbreviations newsrooms use that GeoNames' country names lack.
 COUNTRY_ALIASES: dict[str, str] = {
@@ -132,7 +137,11 @@ class Gazetteer:
         hit = self.index.get(key) if key else None
         if hit is None:
             return ()
-        return hit if isinstance(hit, tuple) else (hit,)
+        rows = hit if isinstance(hit, tuple) else (hit,)
+        written = _FEATURE_WORDS.get(name.rsplit(maxsplit=1)[-1].lower()) if " " in name else None
+        if written:
+            rows = tuple(r for r in rows if self.feature[r] == written) or rows
+        return rows
 
     def city_population(self, name: str, countries: Collection[str]) -> tuple[int, int]:
         """Largest population of a city so named in `countries`, and anywhere."""
@@ -354,6 +363,7 @@ class PlaceCandidate:
     is_place_label: bool  # NER said GPE/LOC/FAC (or the name is a country)
     place_cue: bool = False  # written as a place ("X-based", "in X"), whatever NER said
     written: str | None = None  # how the article writes it, when not `name`: "Turkish"
+    after_the: bool = False  # always written "the X": a building, sea or region, not a town
 
 
 @dataclass(frozen=True)
@@ -369,6 +379,7 @@ class PlaceOptions:
     alternate_penalty: float = 1.0  # the name is only one of the row's alternates ("Parizh")
     stray_max_population: int = 5000  # a place-labelled town this small needs context
     proximity_bonus: float = 2.0  # a namesake near the article's other places
+    the_town_max_population: int = 100_000  # a town this small is never "the X"
     near_km: float = 200.0
 
 
@@ -393,7 +404,7 @@ def resolve_places(candidates: Sequence[PlaceCandidate], gazetteer: Gazetteer,
             mentioned[code] = mentioned.get(code, 0) + cand.mentions
     # Unambiguous place-labelled cities lend their country as context too (Saraqib -> Syria).
     neighbours: set[str] = set()
-    regions: set[tuple[str, str]] = set()  # states and provinces the article names
+    regions: dict[tuple[str, str], set[str]] = {}  # states and provinces named, by which names
     for cand, rows, _ in looked_up:
         cities = {gazetteer.country[r] for r in rows if gazetteer.feature[r] == "city"}
         if cand.is_place_label and len(cities) == 1:
@@ -404,7 +415,8 @@ def resolve_places(candidates: Sequence[PlaceCandidate], gazetteer: Gazetteer,
                  if gazetteer.feature[r] == "region" and gazetteer.is_own_name(r, cand.name)]
         if named:
             top = max(named, key=gazetteer.population.__getitem__)
-            regions.add((gazetteer.country[top], gazetteer.admin1[top]))
+            key = (gazetteer.country[top], gazetteer.admin1[top])
+            regions.setdefault(key, set()).add(cand.name)
             neighbours.add(gazetteer.country[top])
     context = _Context(mentioned, neighbours, regions)
     chosen = [gazetteer.country_rows.get(code) if code else
@@ -445,7 +457,7 @@ class _Context:
 
     mentioned: dict[str, int]  # countries it names, with mentions
     neighbours: set[str]  # countries its unambiguous places and named states lie in
-    regions: set[tuple[str, str]]  # states and provinces it names
+    regions: dict[tuple[str, str], set[str]]  # states and provinces it names, by which names
 
 
 def _best_row(cand: PlaceCandidate, rows: tuple[int, ...], gaz: Gazetteer, ctx: _Context,
@@ -460,7 +472,10 @@ def _best_row(cand: PlaceCandidate, rows: tuple[int, ...], gaz: Gazetteer, ctx: 
             value += opts.context_bonus
         elif country in ctx.neighbours:
             value += opts.neighbour_bonus
-        if gaz.feature[row] == "city" and (country, gaz.admin1[row]) in ctx.regions:
+        # A state lifts its towns when another name named it: "Oklahoma" alone is the
+        # state, not Oklahoma City lifted by its own mention.
+        if gaz.feature[row] == "city" and (named_by := ctx.regions.get(
+                (country, gaz.admin1[row]))) and (len(named_by) > 1 or cand.name not in named_by):
             value += opts.region_bonus
         if row in gaz.capitals:
             value += opts.capital_bonus
@@ -485,6 +500,13 @@ def _best_row(cand: PlaceCandidate, rows: tuple[int, ...], gaz: Gazetteer, ctx: 
                 and (gaz.country[r], gaz.admin1[r]) == (gaz.country[best], gaz.admin1[best])]
         if town:
             best = max(town, key=scores.__getitem__)
+    if cand.after_the and gaz.feature[best] == "city" and (
+            gaz.population[best] < opts.the_town_max_population
+            or not gaz.is_own_name(best, cand.name)) and \
+            not gaz.names[best].lower().startswith("the "):
+        # English writes no "the" before a town: "the White House" is neither the town in
+        # Tennessee nor Casablanca (Dar el Beida). A city may be a modifier: "the Houston area".
+        return None
     in_context = gaz.country[best] in mentioned or gaz.country[best] in neighbours
     if cand.is_place_label:
         # A name the gazetteer knows only as a hamlet abroad is mostly a place it lacks

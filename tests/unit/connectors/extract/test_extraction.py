@@ -187,6 +187,17 @@ def test_url_date_is_the_last_resort() -> None:
     assert article.published_at == datetime(2024, 5, 30, tzinfo=timezone.utc)
 
 
+def test_a_posts_id_dates_a_twitter_page() -> None:
+    # The id's upper bits count milliseconds since Twitter's epoch: 2020-07-11 06:25:02.176 UTC,
+    # whatever the saved page's own metadata says (here the demo page's 30 May 2024).
+    status = "https://twitter.com/Reuters/status/1281836879789404160/photo/1"
+    tweet = extract_article(page(url=status), OPTS)
+    assert tweet.published_at == datetime(2020, 7, 11, 6, 25, 2, 176000, tzinfo=timezone.utc)
+    assert tweet.date_source == "url"
+    profile = extract_article(page(url="https://twitter.com/Reuters"), OPTS)
+    assert profile.published_at == datetime(2024, 5, 30, 17, 45, tzinfo=timezone.utc)
+
+
 def test_options_are_frozen_and_a_page_met_again_keeps_its_body() -> None:
     opts = ExtractOptions()
     with pytest.raises(ValueError):

@@ -188,3 +188,12 @@ def test_demonyms_name_places_but_not_entities(models: EnrichmentModels) -> None
     assert by_written["Spanish"].location is not None  # countries carry a point for maps
     names = {f for e in enriched.entities or () for f in (e.name, *e.aliases)}
     assert "Spanish" not in names and "French" not in names
+
+
+def test_a_news_agency_is_no_town_and_the_x_no_small_town(models: EnrichmentModels) -> None:
+    text = ("Two people died in a gas explosion in Hangzhou, in eastern China, Xinhua news "
+            "agency reported. The White House said on Friday it was following the news.")
+    enriched = enrich_article(make_article(text=text), models, now=NOW)
+    assert "Xinhua" in enriched.organisations  # also several towns in China
+    placed = {p.mentioned_as for p in enriched.places or ()}
+    assert "Hangzhou" in placed and not placed & {"Xinhua", "White House"}

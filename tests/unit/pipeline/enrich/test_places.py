@@ -109,3 +109,33 @@ def test_a_bare_name_shared_with_its_province_is_the_town(gazetteer: Gazetteer) 
 
 def test_a_division_name_many_countries_use_names_none(gazetteer: Gazetteer) -> None:
     assert not any(gazetteer.feature[r] == "region" for r in gazetteer.candidates("Central"))
+
+
+def test_a_state_named_alone_is_the_state_not_its_city(gazetteer: Gazetteer) -> None:
+    # Oklahoma City and New York City list the bare name among their alternates; the state a
+    # name names lifts its towns only when another name of the article named it.
+    found = {p.mentioned_as: p for p in resolve_places(
+        [PlaceCandidate("Oklahoma", 1, True), PlaceCandidate("New York", 1, True)],
+        gazetteer).places}
+    assert (found["Oklahoma"].feature, found["New York"].feature) == ("region", "region")
+
+
+@pytest.mark.parametrize(("written", "feature", "country"), [
+    ("New York City", "city", "US"), ("Mexico City", "city", "MX"),
+    ("Quebec City", "city", "CA"), ("Quebec province", "region", "CA")])
+def test_a_written_kind_word_picks_the_kind(gazetteer: Gazetteer, written: str, feature: str,
+                                            country: str) -> None:
+    place = resolve_places([PlaceCandidate(written, 1, True)], gazetteer).places[0]
+    assert (place.feature, place.country_code) == (feature, country)
+
+
+def test_the_x_is_no_small_town_of_that_name(gazetteer: Gazetteer) -> None:
+    us = PlaceCandidate("United States", 1, True)
+    assert "White House" not in _resolve(  # White House, Tennessee (11,000)
+        gazetteer, us, PlaceCandidate("White House", 2, True, after_the=True))
+    assert "White House" not in _resolve(  # Casablanca, whose alternate it is (Dar el Beida)
+        gazetteer, PlaceCandidate("White House", 2, True, after_the=True))
+    assert "Middle East" not in _resolve(  # a Baltimore neighbourhood
+        gazetteer, us, PlaceCandidate("Middle East", 1, True, after_the=True))
+    assert _resolve(gazetteer, us, PlaceCandidate("Houston", 1, True, after_the=True))[
+        "Houston"] == ("US", "Houston")  # "the Houston area": a city as a modifier
