@@ -188,7 +188,7 @@ def _named(article: ExtractedArticle, models: EnrichmentModels) -> _Named:
     groups = find_entities(article.title, article.text, ner, hints, models.entity_options)
     # A team in a results table or a news agency is no town, whatever its name.
     candidates = [PlaceCandidate(g.name, g.mentions, g.kind == "place", g.place_cue,
-                                 after_the=g.after_the)
+                                 after_the=g.after_the, qualifiers=g.qualifiers)
                   for g in groups if g.label not in ("TEAM", "MEDIA")]
     # "Turkish troops" names Turkey: a place of the article (as geoparsing corpora annotate
     # demonyms), though no entity (CoNLL and spaCy call "Turkish" MISC/NORP).

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from spacy.lang.en.stop_words import STOP_WORDS
@@ -36,7 +36,8 @@ class Group:
     mentions: int
     first: int  # token index of the first mention
     place_cue: bool = False  # written as a place somewhere: "X-based", "in X", "X province"
-    after_the: bool = False  # every mention follows a lower-case "the": "the White House"
+    after_the: bool = False  # every mention follows a "the": "the White House"
+    qualifiers: tuple[str, ...] = ()  # names written after it and a comma: "Edmonton, Ky."
     label: str | None = None  # the label behind `kind` (TEAM, FAC, GPE, ...), None alike
 
 
@@ -138,28 +139,41 @@ def group_forms(labels: dict[Form, Counter[str]], displays: dict[Form, str],
                 members.setdefault(trimmed, {trimmed})
     for form in [*labels, *owner]:
         members.setdefault(_canonical(form, owner), set()).add(form)
-    counts, firsts, place_cues, org_cues, after_the = _count(members, tokens)
+    found = _count(members, tokens)
+    counts = found.counts
     groups = []
     for canonical, group in members.items():
         if not counts[canonical]:
             continue
         top = majority(labels[canonical]) if canonical in labels else None
         kind = KINDS.get(top) if top else None
-        if kind == "person" and canonical in org_cues and len(canonical) == 1:
+        if kind == "person" and canonical in found.org_cues and len(canonical) == 1:
             kind = "organisation"  # "the Hurriyet daily said"
         label = " ".join((displays.get(canonical) or join_tokens(canonical)).split())
         others = sorted({" ".join((displays.get(a) or join_tokens(a)).split())
                          for a in group} - {label})
         groups.append(Group(name=label, kind=kind, forms=(label, *others),
-                            mentions=counts[canonical], first=firsts[canonical],
-                            place_cue=canonical in place_cues,
-                            after_the=counts[canonical] == after_the[canonical], label=top))
+                            mentions=counts[canonical], first=found.firsts[canonical],
+                            place_cue=canonical in found.place_cues,
+                            after_the=counts[canonical] == found.after_the[canonical],
+                            qualifiers=tuple(found.qualifiers.get(canonical, ())), label=top))
     groups.sort(key=lambda g: (-g.mentions, g.first))
     return groups[:limit]
 
 
-def _count(members: dict[Form, set[Form]], tokens: Tokens
-           ) -> tuple[Counter[Form], dict[Form, int], set[Form], set[Form], Counter[Form]]:
+@dataclass
+class _Mentions:
+    """What the text says around each group's mentions."""
+
+    counts: Counter[Form] = field(default_factory=Counter)
+    firsts: dict[Form, int] = field(default_factory=dict)
+    place_cues: set[Form] = field(default_factory=set)
+    org_cues: set[Form] = field(default_factory=set)
+    after_the: Counter[Form] = field(default_factory=Counter)
+    qualifiers: dict[Form, dict[str, None]] = field(default_factory=dict)  # "Edmonton, Ky."
+
+
+def _count(members: dict[Form, set[Form]], tokens: Tokens) -> _Mentions:
     table: dict[str, list[tuple[Form, Form]]] = {}
     for canonical, group in members.items():
         for alias in group:
@@ -167,11 +181,7 @@ def _count(members: dict[Form, set[Form]], tokens: Tokens
                 table.setdefault(variant[0], []).append((variant, canonical))
     for entries in table.values():
         entries.sort(key=lambda e: -len(e[0]))
-    counts = Counter[Form]()
-    firsts: dict[Form, int] = {}
-    place_cues: set[Form] = set()
-    org_cues: set[Form] = set()
-    after_the = Counter[Form]()
+    found = _Mentions()
     words, n, i = tokens.text, len(tokens.text), 0
     last: tuple[Form, int] = ((), -1)  # canonical and end of the previous match
     while i < n:
@@ -183,19 +193,30 @@ def _count(members: dict[Form, set[Form]], tokens: Tokens
                 i = end  # "National Liberation Front (NLF)": one mention, not two
                 break
             last = (canonical, end)
-            counts[canonical] += 1
-            firsts.setdefault(canonical, i)
+            found.counts[canonical] += 1
+            found.firsts.setdefault(canonical, i)
             after = words[end].lower() if end < n else ""
             before = words[i - 1].lower() if i else ""
             if after in _PLACE_AFTER or before in _PLACE_BEFORE or (
                     after == "-" and end + 1 < n and words[end + 1] == "based"):
-                place_cues.add(canonical)
+                found.place_cues.add(canonical)
             if after in MEDIA_WORDS or before == "the":
-                org_cues.add(canonical)
-            if i and words[i - 1].lower() == "the":
-                after_the[canonical] += 1
+                found.org_cues.add(canonical)
+            if before == "the":
+                found.after_the[canonical] += 1
+            if after == "," and (qualifier := _qualifier(words, end + 1)):
+                found.qualifiers.setdefault(canonical, {})[qualifier] = None
             i = end
             break
         else:
             i += 1
-    return counts, firsts, place_cues, org_cues, after_the
+    return found
+
+
+def _qualifier(words: Sequence[str], start: int) -> str | None:
+    """The capitalised words at `start` ("Ky", "New South Wales"): after a comma, maybe the
+    state or country of the name before it."""
+    end = start
+    while end < len(words) and end - start < 4 and words[end][:1].isupper():
+        end += 1
+    return " ".join(words[start:end]) or None

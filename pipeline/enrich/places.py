@@ -364,6 +364,7 @@ class PlaceCandidate:
     place_cue: bool = False  # written as a place ("X-based", "in X"), whatever NER said
     written: str | None = None  # how the article writes it, when not `name`: "Turkish"
     after_the: bool = False  # always written "the X": a building, sea or region, not a town
+    qualifiers: tuple[str, ...] = ()  # names written after it and a comma: "Edmonton, Ky."
 
 
 @dataclass(frozen=True)
@@ -483,6 +484,19 @@ def _best_row(cand: PlaceCandidate, rows: tuple[int, ...], gaz: Gazetteer, ctx: 
             value -= opts.alternate_penalty
         return value
 
+    # "Edmonton, Ky.", "London, Ontario": a town followed by its state, province or country
+    # is in it, whatever bigger namesake the world has. Not a state in a list of states
+    # ("California, Indiana and Ohio" is no town of California, Indiana).
+    names_an_area = any(gaz.feature[r] in ("region", "country") and gaz.is_own_name(r, cand.name)
+                        for r in rows)
+    areas = set() if names_an_area else {
+        (gaz.country[r], gaz.admin1[r] if gaz.feature[r] == "region" else "")
+        for q in cand.qualifiers for r in gaz.candidates(q)
+        if gaz.feature[r] in ("region", "country")}
+    inside = [r for r in rows if gaz.feature[r] == "city" and (
+        (gaz.country[r], gaz.admin1[r]) in areas or (gaz.country[r], "") in areas)]
+    if inside:
+        return max(inside, key=score)
     scores = {row: score(row) for row in rows}
     if near:  # only rows the bonus could lift to the top are measured
         floor = max(scores.values()) - opts.proximity_bonus
@@ -517,7 +531,10 @@ def _best_row(cand: PlaceCandidate, rows: tuple[int, ...], gaz: Gazetteer, ctx: 
         return best
     if cand.name.isupper() and len(cand.name) > 4:
         return None  # a heading or dateline word ("US FALLS"): only NER may make it a place
-    if in_context and gaz.population[best] >= opts.relabel_min_population:
+    # A town NER did not call a place must bear the name itself, not as an alternate:
+    # "Google" is an organisation, not Topeka's joke name of 2010.
+    if in_context and gaz.population[best] >= opts.relabel_min_population and (
+            gaz.feature[best] != "city" or gaz.is_own_name(best, cand.name)):
         return best
     if cand.place_cue and gaz.population[best] >= opts.cue_min_population:
         return best

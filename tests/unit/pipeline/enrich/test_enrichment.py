@@ -197,3 +197,11 @@ def test_a_news_agency_is_no_town_and_the_x_no_small_town(models: EnrichmentMode
     assert "Xinhua" in enriched.organisations  # also several towns in China
     placed = {p.mentioned_as for p in enriched.places or ()}
     assert "Hangzhou" in placed and not placed & {"Xinhua", "White House"}
+
+
+def test_a_dateline_state_places_its_town(models: EnrichmentModels) -> None:
+    text = ("EDMONTON, Ky. (WBKO) - A Metcalfe County man was arrested on Thursday after a "
+            "shooting on a farm road, police said.")
+    enriched = enrich_article(make_article(text=text, title=None), models, now=NOW)
+    edmonton = next(p for p in enriched.places or () if p.mentioned_as == "EDMONTON")
+    assert (edmonton.country_code, edmonton.admin1_code) == ("US", "US.KY")

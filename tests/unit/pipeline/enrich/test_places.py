@@ -44,6 +44,8 @@ def test_names_ner_mistyped_become_places_only_in_context(gazetteer: Gazetteer) 
     assert "Albu Kamal" not in _resolve(gazetteer, PlaceCandidate("Albu Kamal", 1, False))
     assert "Hurriyet" not in _resolve(gazetteer, PlaceCandidate("Turkey", 2, True),
                                       PlaceCandidate("Hurriyet", 2, False))
+    assert "Google" not in _resolve(gazetteer, PlaceCandidate("Kansas", 1, True),  # Topeka's
+                                    PlaceCandidate("Google", 2, False))  # alternate name
 
 
 def test_a_place_cue_admits_big_cities(gazetteer: Gazetteer) -> None:
@@ -139,3 +141,15 @@ def test_the_x_is_no_small_town_of_that_name(gazetteer: Gazetteer) -> None:
         gazetteer, us, PlaceCandidate("Middle East", 1, True, after_the=True))
     assert _resolve(gazetteer, us, PlaceCandidate("Houston", 1, True, after_the=True))[
         "Houston"] == ("US", "Houston")  # "the Houston area": a city as a modifier
+
+
+def test_a_town_followed_by_its_state_is_in_it(gazetteer: Gazetteer) -> None:
+    edmonton = _resolve(gazetteer, PlaceCandidate("Edmonton", 1, True, qualifiers=("Ky",)))
+    assert edmonton["Edmonton"][0] == "US"  # not Edmonton, Alberta
+    london = resolve_places([PlaceCandidate("London", 1, True, qualifiers=("Ontario",))],
+                            gazetteer).places[0]
+    assert (london.country_code, london.admin1_code) == ("CA", "CA.08")
+    # A state in a list of states stays the state: no town California in Indiana.
+    listed = resolve_places([PlaceCandidate("California", 1, True, qualifiers=("Indiana",))],
+                            gazetteer).places[0]
+    assert listed.feature == "region"
