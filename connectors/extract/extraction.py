@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import lxml.etree
 import lxml.html
 from htmldate import find_date
+from htmldate.extractors import try_date_expr
 from trafilatura import bare_extraction
 from trafilatura.metadata import (
     examine_meta,
@@ -269,9 +270,10 @@ def _site_name(declared: str | None, url: str | None) -> str | None:
 
 def _published(page: FetchedPage, tree: lxml.html.HtmlElement, meta: TrafilaturaDocument,
                article: StructuredArticle | None, now: datetime) -> _Published:
-    """The first plausible date of: the feed entry's, a Twitter/X post's id, htmldate's quick
-    look at the page (metadata, JSON-LD, URL), the page's schema.org article, htmldate's
-    extensive search (run only when all those fail: it costs ~10 ms), the URL's.
+    """The first plausible date of: the feed entry's, a Twitter/X post's id, a wiki diff's
+    newer revision, htmldate's quick look at the page (metadata, JSON-LD, URL), the page's
+    schema.org article, htmldate's extensive search (run only when all those fail: it costs
+    ~10 ms), the URL's.
 
     Measured on ../shared/bench/dates (bench/RESULTS.md, Dates): htmldate's quick look
     before the schema.org date, because a JSON-LD stamp is more often a re-publication.
@@ -281,6 +283,7 @@ def _published(page: FetchedPage, tree: lxml.html.HtmlElement, meta: Trafilatura
     candidates: tuple[tuple[Callable[[], datetime | None], DateSource], ...] = (
         (lambda: entry.published if entry else None, "feed"),
         (lambda: _status_date(page.url), "url"),
+        (lambda: _revision_date(page.url, tree, now), "page"),
         (lambda: _parse_date(_str(meta.date)), "page"),
         (lambda: _parse_date(article.published if article else None), "page"),
         (lambda: _parse_date(_extensive_date(tree, page.final_url, now)), "page"),
@@ -291,8 +294,55 @@ def _published(page: FetchedPage, tree: lxml.html.HtmlElement, meta: Trafilatura
         if value is not None and (plausible := plausible_date(value, now)) is not None:
             stamps = (_parse_date(_str(meta.date)),
                       _parse_date(article.published if article else None))
-            return _Published(plausible, publisher_day(value, stamps), source)
+            printed = None if value.utcoffset() else _printed_day(page.html, tree, now)
+            return _Published(plausible, publisher_day(value, stamps, printed), source)
     return _Published(None, None, None)
+
+
+# Wikis' change feeds link to diffs; the right-hand column heads the newer revision with its
+# time ("Latest revision as of 05:33, 7 April 2020"), while the page's metadata is the article's.
+_NEWER_REVISION = lxml.etree.XPath("string(//*[@id='mw-diff-ntitle1'])")
+
+
+def _revision_date(url: str, tree: lxml.html.HtmlElement, now: datetime) -> datetime | None:
+    """The day of a MediaWiki diff's newer revision (UTC, MediaWiki's default zone)."""
+    if "diff=" not in urlsplit(url).query:
+        return None
+    text = " ".join(str(_NEWER_REVISION(tree)).split())[:120]
+    day = try_date_expr(text, "%Y-%m-%d", True, _EARLIEST, now.replace(tzinfo=None))
+    return datetime.fromisoformat(day).replace(tzinfo=timezone.utc) if day else None
+
+
+_PRINTED_PUBLISHED = lxml.etree.XPath("(//*[@itemprop='datePublished'][not(self::meta)])[1]")
+_EARLIEST = datetime(1995, 1, 1)
+_ABBREVIATION_DOT = re.compile(r"\b([^\W\d_]{3,4})\.")
+
+
+def _printed_day(html: str, tree: lxml.html.HtmlElement, now: datetime) -> date | None:
+    """The day the page prints in its schema.org datePublished element ("06 Dicembre 2020"),
+    read by htmldate's multilingual date parser."""
+    if not _prints_published(html):
+        return None
+    found = _PRINTED_PUBLISHED(tree)
+    if not isinstance(found, list) or not found or not isinstance(found[0], lxml.html.HtmlElement):
+        return None
+    # "Nov. 20, 2019" without its dot is read by htmldate's own patterns, not dateparser (~5 ms)
+    text = _ABBREVIATION_DOT.sub(r"\1", " ".join(found[0].text_content().split())[:80])
+    day = try_date_expr(text, "%Y-%m-%d", True, _EARLIEST, now.replace(tzinfo=None))
+    return date.fromisoformat(day) if day else None
+
+
+def _prints_published(html: str) -> bool:
+    """Whether an element other than <meta> carries itemprop="datePublished": found in the
+    page's text, most pages (none, or only a <meta>) are spared a walk of the tree."""
+    for attribute in ('itemprop="datePublished"', "itemprop='datePublished'"):
+        at = html.find(attribute)
+        while at != -1:
+            tag = html.rfind("<", 0, at) + 1
+            if html[tag:tag + 4].lower() != "meta":
+                return True
+            at = html.find(attribute, at + 1)
+    return False
 
 
 class _Published(NamedTuple):

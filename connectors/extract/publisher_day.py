@@ -3,8 +3,9 @@
 `published_at` is an instant; readers, archives and date benchmarks go by the publisher's
 calendar day, which a UTC stamp hides: "2020-12-24T23:59:50Z" in a page's meta is the
 "2020-12-25T01:59:50+02:00" of its JSON-LD, a story of 25 December. So: the stamp's own
-offset, else another stamp on the page for the same instant that carries an offset, else
-the UTC day.
+offset, else another stamp on the page for the same instant that carries an offset, else the
+day the page prints as its publication day when some time zone puts the instant on it
+("06 Dicembre 2020" under a stamp of 2020-12-05T23:15Z), else the UTC day.
 
 Not done, measured on ../shared/bench/dates (bench/RESULTS.md, Dates): guessing the zone of
 a UTC stamp from the publisher's country (domain, locale) fixed 2 pages and broke 2; the
@@ -18,14 +19,20 @@ from datetime import UTC, date, datetime, timedelta
 
 # Two stamps of one instant: the same publication time written twice, minutes apart at most.
 SAME_INSTANT = timedelta(minutes=5)
+# The time zones in use run from UTC-12 to UTC+14.
+_WEST, _EAST = timedelta(hours=12), timedelta(hours=14)
 
 
-def publisher_day(value: datetime, other_stamps: Iterable[datetime | None]) -> date:
-    """The publisher's day for publication time `value` (naive means UTC)."""
+def publisher_day(value: datetime, other_stamps: Iterable[datetime | None],
+                  printed: date | None = None) -> date:
+    """The publisher's day for publication time `value` (naive means UTC); `printed` is the
+    day the page shows as its publication day, if any."""
     if value.utcoffset():
         return value.date()
     instant = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
     for stamp in other_stamps:
         if stamp is not None and stamp.utcoffset() and abs(stamp - instant) <= SAME_INSTANT:
             return stamp.date()
+    if printed is not None and (instant - _WEST).date() <= printed <= (instant + _EAST).date():
+        return printed
     return value.date()

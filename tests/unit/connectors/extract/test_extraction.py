@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -196,6 +196,24 @@ def test_a_posts_id_dates_a_twitter_page() -> None:
     assert tweet.date_source == "url"
     profile = extract_article(page(url="https://twitter.com/Reuters"), OPTS)
     assert profile.published_at == datetime(2024, 5, 30, 17, 45, tzinfo=timezone.utc)
+
+
+def test_the_printed_publication_day_settles_a_utc_stamp() -> None:
+    html = DEMO_PAGE.replace("2024-05-30T19:45:00+02:00", "2024-05-30T23:15:00Z").replace(
+        "<article>", '<article><p itemprop="datePublished">31 maggio 2024</p>')
+    article = extract_article(page(html, url=UNDATED_URL), OPTS)
+    assert article.published_at == datetime(2024, 5, 30, 23, 15, tzinfo=timezone.utc)
+    assert article.published_day == date(2024, 5, 31)
+
+
+def test_a_wiki_diff_is_dated_by_its_newer_revision() -> None:
+    html = DEMO_PAGE.replace("<article>", '<article><table><tr><td class="diff-ntitle">'
+                             '<div id="mw-diff-ntitle1"><a href="?oldid=2">Latest revision as '
+                             'of 05:33, 7 April 2020</a></div></td></tr></table>')
+    diff = "https://wiki.example.org/index.php?title=Bridge&diff=591343&oldid=588001"
+    article = extract_article(page(html, url=diff), OPTS)
+    assert article.published_day == date(2020, 4, 7)  # not the page's 30 May 2024
+    assert extract_article(page(html), OPTS).published_day == date(2024, 5, 30)
 
 
 def test_options_are_frozen_and_a_page_met_again_keeps_its_body() -> None:

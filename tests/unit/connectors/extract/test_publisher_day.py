@@ -21,3 +21,13 @@ def test_a_local_stamp_of_another_time_is_not_the_same_story() -> None:
     meta = datetime(2020, 12, 24, 23, 59, 50, tzinfo=UTC)
     updated = datetime(2020, 12, 25, 9, 0, tzinfo=CAIRO)
     assert publisher_day(meta, (updated,)) == date(2020, 12, 24)
+
+
+def test_a_utc_stamp_takes_the_day_the_page_prints_when_a_zone_allows_it() -> None:
+    stamp = datetime(2020, 12, 5, 23, 15, tzinfo=UTC)  # "06 Dicembre 2020" on the page
+    assert publisher_day(stamp, (), printed=date(2020, 12, 6)) == date(2020, 12, 6)
+    # No zone (UTC-12 to UTC+14) puts 23:15 UTC on the 7th, or on the 4th: another date.
+    assert publisher_day(stamp, (), printed=date(2020, 12, 7)) == date(2020, 12, 5)
+    assert publisher_day(stamp, (), printed=date(2020, 12, 4)) == date(2020, 12, 5)
+    local = datetime(2020, 12, 5, 23, 15, tzinfo=CAIRO)  # its own offset decides
+    assert publisher_day(local, (), printed=date(2020, 12, 6)) == date(2020, 12, 5)
