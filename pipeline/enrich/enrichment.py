@@ -191,10 +191,12 @@ def _named(article: ExtractedArticle, models: EnrichmentModels) -> _Named:
                                  after_the=g.after_the, qualifiers=g.qualifiers)
                   for g in groups if g.label not in ("TEAM", "MEDIA")]
     # "Turkish troops" names Turkey: a place of the article (as geoparsing corpora annotate
-    # demonyms), though no entity (CoNLL and spaCy call "Turkish" MISC/NORP).
+    # demonyms), though no entity (CoNLL and spaCy call "Turkish" MISC/NORP). Not "African
+    # leaders": the corpora annotate no continent for its adjective.
     candidates += [PlaceCandidate(country, g.mentions, True, written=g.name) for g in groups
-                   if g.kind is None and (country := demonym_country(g.name,
-                                                                      gazetteer.country_names))]
+                   if g.kind is None
+                   and (country := demonym_country(g.name, gazetteer.country_names))
+                   and gazetteer.country_code(country)]
     resolution = resolve_places(candidates, gazetteer)
     return _Named(_merge_entities(groups, resolution), resolution.places, resolution.countries)
 

@@ -205,3 +205,11 @@ def test_a_dateline_state_places_its_town(models: EnrichmentModels) -> None:
     enriched = enrich_article(make_article(text=text, title=None), models, now=NOW)
     edmonton = next(p for p in enriched.places or () if p.mentioned_as == "EDMONTON")
     assert (edmonton.country_code, edmonton.admin1_code) == ("US", "US.KY")
+
+
+def test_a_continents_adjective_names_no_place(models: EnrichmentModels) -> None:
+    text = ("African leaders met Turkish officials on Monday to discuss trade, a spokesman "
+            "said after the talks.")
+    enriched = enrich_article(make_article(text=text), models, now=NOW)
+    named = {p.name for p in enriched.places or ()}
+    assert "Turkey" in named and "Africa" not in named
