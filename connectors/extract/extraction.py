@@ -41,7 +41,12 @@ from connectors.extract.bodies import (
     with_live_updates,
 )
 from connectors.extract.cleaning import clean_text
-from connectors.extract.html_tree import drop_screen_reader_text, drop_teaser_cards, parse_html
+from connectors.extract.html_tree import (
+    drop_comments,
+    drop_screen_reader_text,
+    drop_teaser_cards,
+    parse_html,
+)
 from connectors.extract.page_meta import modified_at, page_author, subtitle
 from connectors.extract.publisher_day import publisher_day
 from connectors.extract.structured import StructuredArticle, meta_values, structured_article
@@ -102,7 +107,8 @@ def extract_article(page: FetchedPage, opts: ExtractOptions) -> ExtractedArticle
     declared = meta_values(tree)
     published = _published(page, tree, meta, article, now)
     standfirst = subtitle(tree)
-    drop_screen_reader_text(tree)  # metadata above is read from the page as served
+    drop_comments(tree)  # metadata above is read from the page as served
+    drop_screen_reader_text(tree)
     drop_teaser_cards(tree, page.final_url)
     traf_body = _trafilatura_body(tree, page, opts)
     body, extractor = traf_body, "trafilatura"

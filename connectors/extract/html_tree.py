@@ -27,7 +27,7 @@ _NONCHARACTERS = ("\ufffe".encode(), "\uffff".encode())
 
 def _parser() -> lxml.html.HTMLParser:
     # Comments stay: blogs put their Dublin Core date in a commented-out RDF block, which
-    # htmldate reads; trafilatura and readability drop comments themselves.
+    # htmldate reads. They go before the body is extracted (drop_comments).
     parser = lxml.html.HTMLParser(  # type: ignore[call-arg]  # lxml-stubs lack default_doctype
         collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=False,
         remove_pis=True)
@@ -79,6 +79,15 @@ def xpath_elements(found: object,
 _SCREEN_READER_CLASS_RE = re.compile(
     r"(?:^|\s)(?:sr-only|visually-?hidden|screen-reader-(?:text|only)|element-invisible|"
     r"element-hidden)(?:\s|$)", re.IGNORECASE)
+
+
+def drop_comments(tree: lxml.html.HtmlElement) -> None:
+    """Remove HTML comments from `tree` in place (their tails stay). Kept for the date search,
+    they cost body text after it: trafilatura loses a whole paragraph whose drop cap sits
+    between comment marks ("<p><!-- INLINE --><span>S</span><!-- END -->chwartz began")."""
+    for comment in list(tree.iter(lxml.etree.Comment)):
+        if comment.getparent() is not None:
+            comment.drop_tree()
 
 
 def drop_screen_reader_text(tree: lxml.html.HtmlElement) -> None:

@@ -216,6 +216,18 @@ def test_a_wiki_diff_is_dated_by_its_newer_revision() -> None:
     assert extract_article(page(html), OPTS).published_day == date(2024, 5, 30)
 
 
+def test_a_paragraph_opening_with_a_comment_is_kept() -> None:
+    # Comments stay in the parse for the date search; trafilatura reads no text after a
+    # comment that opens a paragraph (a CMS's drop-cap marks: "<p><!-- INLINE --><span>S").
+    marked = [f"<p><!-- INLINE(dropcap) --><span class='dropcap'>{p[0]}</span>{p[1:]}</p>"
+              if n in (1, 3) else f"<p>{p}</p>" for n, p in enumerate(PARAGRAPHS)]
+    html = DEMO_PAGE.replace("".join(f"<p>{p}</p>" for p in PARAGRAPHS), "".join(marked))
+    # Without readability's second opinion, which takes over when whole paragraphs go.
+    article = extract_article(page(html), ExtractOptions(second_opinion=False))
+    assert article.extraction.extractor == "trafilatura"
+    assert all(p[20:80] in article.text for p in PARAGRAPHS)
+
+
 def test_options_are_frozen_and_a_page_met_again_keeps_its_body() -> None:
     opts = ExtractOptions()
     with pytest.raises(ValueError):

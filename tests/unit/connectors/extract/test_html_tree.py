@@ -1,6 +1,7 @@
 import lxml.html
 
 from connectors.extract.html_tree import (
+    drop_comments,
     drop_screen_reader_text,
     drop_teaser_cards,
     parse_html,
@@ -12,6 +13,16 @@ def test_parse_drops_what_libxml2_cannot_take() -> None:
     # NUL stops libxml2; lone surrogates have no UTF-8; noncharacters and C0 controls are refused.
     tree = parse_html("<p>one\x00 two\ud800 three\ufffe four\x0b five\x1f</p><p>six\tseven</p>")
     assert tree.text_content() == "one two three four fivesix\tseven"
+
+
+def test_comments_are_dropped_and_their_text_after_kept() -> None:
+    tree = parse_html("<p><!-- INLINE --><span>S</span><!-- END -->chwartz began<!-- x --> her"
+                      " work.</p>")
+    drop_comments(tree)
+    paragraph = tree.find(".//p")
+    assert paragraph is not None and paragraph.text is None
+    assert lxml.html.tostring(paragraph, encoding=str) == \
+        "<p><span>S</span>chwartz began her work.</p>"
 
 
 def test_screen_reader_text_is_dropped_and_its_tail_kept() -> None:
