@@ -133,15 +133,18 @@ class Gazetteer:
         return name_key(self.names[row]) == name_key(strip_place_words(name))
 
     def candidates(self, name: str) -> tuple[int, ...]:
-        key = name_key(strip_place_words(name))
+        rows = self._rows(name_key(strip_place_words(name)))
+        written = _FEATURE_WORDS.get(name.rsplit(maxsplit=1)[-1].lower()) if " " in name else None
+        if written:  # "Kansas City" is a city's whole name, not the state's with a kind word
+            rows = tuple(dict.fromkeys((*self._rows(name_key(name)), *rows)))
+            rows = tuple(r for r in rows if self.feature[r] == written) or rows
+        return rows
+
+    def _rows(self, key: str) -> tuple[int, ...]:
         hit = self.index.get(key) if key else None
         if hit is None:
             return ()
-        rows = hit if isinstance(hit, tuple) else (hit,)
-        written = _FEATURE_WORDS.get(name.rsplit(maxsplit=1)[-1].lower()) if " " in name else None
-        if written:
-            rows = tuple(r for r in rows if self.feature[r] == written) or rows
-        return rows
+        return hit if isinstance(hit, tuple) else (hit,)
 
     def city_population(self, name: str, countries: Collection[str]) -> tuple[int, int]:
         """Largest population of a city so named in `countries`, and anywhere."""

@@ -124,7 +124,8 @@ def test_a_state_named_alone_is_the_state_not_its_city(gazetteer: Gazetteer) -> 
 
 @pytest.mark.parametrize(("written", "feature", "country"), [
     ("New York City", "city", "US"), ("Mexico City", "city", "MX"),
-    ("Quebec City", "city", "CA"), ("Quebec province", "region", "CA")])
+    ("Quebec City", "city", "CA"), ("Quebec province", "region", "CA"),
+    ("Kansas City", "city", "US")])  # its whole name: not the state of Kansas
 def test_a_written_kind_word_picks_the_kind(gazetteer: Gazetteer, written: str, feature: str,
                                             country: str) -> None:
     place = resolve_places([PlaceCandidate(written, 1, True)], gazetteer).places[0]
