@@ -305,6 +305,7 @@ def _published(page: FetchedPage, tree: lxml.html.HtmlElement, meta: Trafilatura
     return _Published(None, None, None)
 
 
+_EARLIEST = datetime(1995, 1, 1)  # for dates read from page text
 # Wikis' change feeds link to diffs; the right-hand column heads the newer revision with its
 # time ("Latest revision as of 05:33, 7 April 2020"), while the page's metadata is the article's.
 _NEWER_REVISION = lxml.etree.XPath("string(//*[@id='mw-diff-ntitle1'])")
@@ -320,7 +321,6 @@ def _revision_date(url: str, tree: lxml.html.HtmlElement, now: datetime) -> date
 
 
 _PRINTED_PUBLISHED = lxml.etree.XPath("(//*[@itemprop='datePublished'][not(self::meta)])[1]")
-_EARLIEST = datetime(1995, 1, 1)
 _ABBREVIATION_DOT = re.compile(r"\b([^\W\d_]{3,4})\.")
 
 
