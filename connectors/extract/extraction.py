@@ -306,6 +306,7 @@ def _published(page: FetchedPage, tree: lxml.html.HtmlElement, meta: Trafilatura
 
 
 _EARLIEST = datetime(1995, 1, 1)  # for dates read from page text
+_ABBREVIATION_DOT = re.compile(r"\b([^\W\d_]{3,4})\.")  # "Nov." in "Nov. 20, 2019"
 # Wikis' change feeds link to diffs; the right-hand column heads the newer revision with its
 # time ("Latest revision as of 05:33, 7 April 2020"), while the page's metadata is the article's.
 _NEWER_REVISION = lxml.etree.XPath("string(//*[@id='mw-diff-ntitle1'])")
@@ -315,25 +316,28 @@ def _revision_date(url: str, tree: lxml.html.HtmlElement, now: datetime) -> date
     """The day of a MediaWiki diff's newer revision (UTC, MediaWiki's default zone)."""
     if "diff=" not in urlsplit(url).query:
         return None
-    text = " ".join(str(_NEWER_REVISION(tree)).split())[:120]
-    day = try_date_expr(text, "%Y-%m-%d", True, _EARLIEST, now.replace(tzinfo=None))
-    return datetime.fromisoformat(day).replace(tzinfo=timezone.utc) if day else None
+    day = _text_day(str(_NEWER_REVISION(tree)), now)
+    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc) if day else None
 
 
 _PRINTED_PUBLISHED = lxml.etree.XPath("(//*[@itemprop='datePublished'][not(self::meta)])[1]")
-_ABBREVIATION_DOT = re.compile(r"\b([^\W\d_]{3,4})\.")
 
 
 def _printed_day(html: str, tree: lxml.html.HtmlElement, now: datetime) -> date | None:
-    """The day the page prints in its schema.org datePublished element ("06 Dicembre 2020"),
-    read by htmldate's multilingual date parser."""
+    """The day the page prints in its schema.org datePublished element ("06 Dicembre 2020")."""
     if not _prints_published(html):
         return None
     found = _PRINTED_PUBLISHED(tree)
     if not isinstance(found, list) or not found or not isinstance(found[0], lxml.html.HtmlElement):
         return None
+    return _text_day(found[0].text_content(), now)
+
+
+def _text_day(text: str, now: datetime) -> date | None:
+    """The day a short text gives ("Latest revision as of 05:33, 7 April 2020", "06 Dicembre
+    2020"), read by htmldate's date parser."""
     # "Nov. 20, 2019" without its dot is read by htmldate's own patterns, not dateparser (~5 ms)
-    text = _ABBREVIATION_DOT.sub(r"\1", " ".join(found[0].text_content().split())[:80])
+    text = _ABBREVIATION_DOT.sub(r"\1", " ".join(text.split())[:120])
     day = try_date_expr(text, "%Y-%m-%d", True, _EARLIEST, now.replace(tzinfo=None))
     return date.fromisoformat(day) if day else None
 
