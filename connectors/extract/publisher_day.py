@@ -5,7 +5,10 @@ calendar day, which a UTC stamp hides: "2020-12-24T23:59:50Z" in a page's meta i
 "2020-12-25T01:59:50+02:00" of its JSON-LD, a story of 25 December. So: the stamp's own
 offset, else another stamp on the page for the same instant that carries an offset, else the
 day the page prints as its publication day when some time zone puts the instant on it
-("06 Dicembre 2020" under a stamp of 2020-12-05T23:15Z), else the UTC day.
+("06 Dicembre 2020" under a stamp of 2020-12-05T23:15Z), else, for a stamp with a time of
+day, the offset the page writes its other times in (a schedule's "Fri, 01 May 2020 23:00:00
+-0400" under a story stamped 2020-05-02T02:54Z), else the UTC day. A day alone (midnight,
+no offset) is never shifted: it is already the publisher's day.
 
 Not done, measured on ../shared/bench/dates (bench/RESULTS.md, Dates): guessing the zone of
 a UTC stamp from the publisher's country (domain, locale) fixed 2 pages and broke 2; the
@@ -15,7 +18,7 @@ gold there goes by the UTC day as often as by the local one when the page gives 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 # Two stamps of one instant: the same publication time written twice, minutes apart at most.
 SAME_INSTANT = timedelta(minutes=5)
@@ -24,9 +27,10 @@ _WEST, _EAST = timedelta(hours=12), timedelta(hours=14)
 
 
 def publisher_day(value: datetime, other_stamps: Iterable[datetime | None],
-                  printed: date | None = None) -> date:
+                  printed: date | None = None, page_offset: timedelta | None = None) -> date:
     """The publisher's day for publication time `value` (naive means UTC); `printed` is the
-    day the page shows as its publication day, if any."""
+    day the page shows as its publication day, `page_offset` the UTC offset the page's other
+    times carry, if any."""
     if value.utcoffset():
         return value.date()
     instant = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
@@ -35,4 +39,11 @@ def publisher_day(value: datetime, other_stamps: Iterable[datetime | None],
             return stamp.date()
     if printed is not None and (instant - _WEST).date() <= printed <= (instant + _EAST).date():
         return printed
+    if page_offset and not is_day_only(value):
+        return (instant + page_offset).date()
     return value.date()
+
+
+def is_day_only(value: datetime) -> bool:
+    """A date read without a time of day, as parsers return it: midnight, no offset."""
+    return not value.utcoffset() and value.time() == time()

@@ -206,6 +206,31 @@ def test_the_printed_publication_day_settles_a_utc_stamp() -> None:
     assert article.published_day == date(2024, 5, 31)
 
 
+def test_a_utc_stamp_takes_the_offset_of_the_pages_other_times() -> None:
+    # A TV schedule embedded in the page writes New York's offset; the story's stamp is UTC.
+    html = DEMO_PAGE.replace("2024-05-30T19:45:00+02:00", "2024-05-31T02:54:29Z").replace(
+        ", 30 May 2024", "").replace("</body>", '<script>var schedule = [{"date": "Thu, 30 May 2024 23:00:00 -0400"},'
+        ' {"date": "Fri, 31 May 2024 06:00:00 -0400"}];</script></body>')
+    article = extract_article(page(html, url=UNDATED_URL), OPTS)
+    assert article.published_at == datetime(2024, 5, 31, 2, 54, 29, tzinfo=timezone.utc)
+    assert article.published_day == date(2024, 5, 30)
+    day_only = html.replace("2024-05-31T02:54:29Z", "2024-05-31")
+    assert extract_article(page(day_only, url=UNDATED_URL), OPTS).published_day == date(2024, 5, 31)
+
+
+def test_the_date_in_a_sites_masthead_is_not_the_storys() -> None:
+    # The masthead shows the day the page was served; the story's header gives its own date.
+    html = (re.sub(r'<meta property="article:published_time"[^>]*>|, 30 May 2024', "", DEMO_PAGE)
+            .replace("<nav>", '<header class="header--section"><ul class="header--topbar-info">'
+                     "<li>Saturday, (01 Jun 2024)</li></ul><nav>")
+            .replace("</nav>", "</nav></header>")
+            .replace('<p class="byline">By Ada Lindqvist</p>',
+                     '<ul class="meta"><li><a href="/time/2024-05-28">28 May 2024 18:29</a></li>'
+                     "</ul>"))
+    article = extract_article(page(html, url=UNDATED_URL), OPTS)
+    assert article.published_day == date(2024, 5, 28)
+
+
 def test_a_wiki_diff_is_dated_by_its_newer_revision() -> None:
     html = DEMO_PAGE.replace("<article>", '<article><table><tr><td class="diff-ntitle">'
                              '<div id="mw-diff-ntitle1"><a href="?oldid=2">Latest revision as '

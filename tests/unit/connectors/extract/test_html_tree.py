@@ -1,6 +1,7 @@
 import lxml.html
 
 from connectors.extract.html_tree import (
+    detached,
     drop_comments,
     drop_screen_reader_text,
     drop_teaser_cards,
@@ -69,3 +70,14 @@ def test_xpath_elements_types_a_result_and_keeps_matching_attribute_owners() -> 
     assert xpath_elements(tree.xpath("count(//p)")) == []
     assert xpath_elements(tree.xpath("//@class|//@id"), bool) == [tree.find(".//p")] + [
         tree.findall(".//p")[1]]  # once each, in document order
+
+
+def test_detached_elements_are_gone_inside_the_block_and_back_in_place_after() -> None:
+    page = ("<body><header>Today <b>1 June</b> tail</header>masthead tail<div><header>Story"
+            "</header><p>Text</p></div></body>")
+    tree = parse_html(page)
+    before = lxml.html.tostring(tree, encoding=str)
+    outer, inner = tree.findall(".//header")
+    with detached([outer, inner]):
+        assert tree.text_content() == "Text"  # a tail ("masthead tail") goes with its element
+    assert lxml.html.tostring(tree, encoding=str) == before

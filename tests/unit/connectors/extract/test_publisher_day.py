@@ -31,3 +31,14 @@ def test_a_utc_stamp_takes_the_day_the_page_prints_when_a_zone_allows_it() -> No
     assert publisher_day(stamp, (), printed=date(2020, 12, 4)) == date(2020, 12, 5)
     local = datetime(2020, 12, 5, 23, 15, tzinfo=CAIRO)  # its own offset decides
     assert publisher_day(local, (), printed=date(2020, 12, 6)) == date(2020, 12, 5)
+
+
+def test_a_timed_utc_stamp_takes_the_offset_of_the_pages_other_times() -> None:
+    new_york = timedelta(hours=-4)
+    stamp = datetime(2020, 5, 2, 2, 54, tzinfo=UTC)
+    assert publisher_day(stamp, (), page_offset=new_york) == date(2020, 5, 1)
+    # A day alone is the publisher's day already; the printed day and an offset of its own win.
+    assert publisher_day(datetime(2020, 5, 2), (), page_offset=new_york) == date(2020, 5, 2)
+    assert publisher_day(stamp, (), printed=date(2020, 5, 2), page_offset=new_york) == date(2020, 5, 2)
+    local = datetime(2020, 5, 2, 2, 54, tzinfo=CAIRO)
+    assert publisher_day(local, (), page_offset=new_york) == date(2020, 5, 2)
