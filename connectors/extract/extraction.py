@@ -307,7 +307,8 @@ def _published(page: FetchedPage, tree: lxml.html.HtmlElement, meta: Trafilatura
                       _parse_date(article.published if article else None))
             local = not value.utcoffset()
             printed = _printed_day(page.html, tree, now) if local else None
-            offset = _page_offset(page.html) if local and not is_day_only(value) else None
+            offset = (_page_offset(page.html) if local and value.tzinfo is not None
+                      and not is_day_only(value) else None)
             return _Published(plausible, publisher_day(value, stamps, printed, offset), source)
     return _Published(None, None, None)
 

@@ -5,10 +5,11 @@ calendar day, which a UTC stamp hides: "2020-12-24T23:59:50Z" in a page's meta i
 "2020-12-25T01:59:50+02:00" of its JSON-LD, a story of 25 December. So: the stamp's own
 offset, else another stamp on the page for the same instant that carries an offset, else the
 day the page prints as its publication day when some time zone puts the instant on it
-("06 Dicembre 2020" under a stamp of 2020-12-05T23:15Z), else, for a stamp with a time of
-day, the offset the page writes its other times in (a schedule's "Fri, 01 May 2020 23:00:00
--0400" under a story stamped 2020-05-02T02:54Z), else the UTC day. A day alone (midnight,
-no offset) is never shifted: it is already the publisher's day.
+("06 Dicembre 2020" under a stamp of 2020-12-05T23:15Z), else, for a time written in UTC,
+the offset the page writes its other times in (a schedule's "Fri, 01 May 2020 23:00:00 -0400"
+under a story stamped 2020-05-02T02:54Z), else the stamp's own day. Neither a day alone
+(midnight) nor a time without an offset is shifted: that is the publisher's wall clock
+already ("2019-11-19 05:45:00" on a page printing "5:45 AM PST 11/19/2019").
 
 Not done, measured on ../shared/bench/dates (bench/RESULTS.md, Dates): guessing the zone of
 a UTC stamp from the publisher's country (domain, locale) fixed 2 pages and broke 2; the
@@ -39,7 +40,7 @@ def publisher_day(value: datetime, other_stamps: Iterable[datetime | None],
             return stamp.date()
     if printed is not None and (instant - _WEST).date() <= printed <= (instant + _EAST).date():
         return printed
-    if page_offset and not is_day_only(value):
+    if page_offset and value.tzinfo is not None and not is_day_only(value):
         return (instant + page_offset).date()
     return value.date()
 

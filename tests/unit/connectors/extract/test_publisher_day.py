@@ -42,3 +42,9 @@ def test_a_timed_utc_stamp_takes_the_offset_of_the_pages_other_times() -> None:
     assert publisher_day(stamp, (), printed=date(2020, 5, 2), page_offset=new_york) == date(2020, 5, 2)
     local = datetime(2020, 5, 2, 2, 54, tzinfo=CAIRO)
     assert publisher_day(local, (), page_offset=new_york) == date(2020, 5, 2)
+
+
+def test_a_time_without_an_offset_is_the_publishers_wall_clock() -> None:
+    # "2019-11-19 05:45:00" in a page that prints "5:45 AM PST 11/19/2019".
+    naive = datetime(2019, 11, 19, 5, 45)
+    assert publisher_day(naive, (), page_offset=timedelta(hours=-8)) == date(2019, 11, 19)
