@@ -7,10 +7,11 @@ continents, US states) and the first-level divisions elsewhere (provinces, state
 parallel arrays per city and one dict from a spelling-insensitive key to row numbers, so ~170k
 cities fit in tens of MB.
 
-Countries, states and provinces get a representative point derived from their own cities (the
-middle of the range their towns span, 2% trimmed at each end so that outlying islands do not
-pull it), and states the population of their cities, so that "Iowa" is the state and not the
-village.
+Countries get the representative point the `countryinfo` wheel ships (the conventional one
+of atlases and encyclopedias: Canada at 60°N 95°W). States and provinces, and the few
+countries it lacks, get one derived from their own cities (the middle of the range their towns
+span, 2% trimmed at each end so that outlying islands do not pull it), and states the
+population of their cities, so that "Iowa" is the state and not the village.
 
 `resolve_places` is pure: candidates in, `Place` records and country codes out. Ambiguous names
 are settled by the article's own geography: a city in a country (or US state) the article
@@ -209,8 +210,10 @@ class _Builder:
                 self.index[key] = (present, row)
         return row
 
-    def settle_areas(self, capital_names: dict[str, str]) -> None:
-        """Points and populations of countries and regions from their cities; capitals."""
+    def settle_areas(self, capital_names: dict[str, str],
+                     country_points: dict[str, tuple[float, float]]) -> None:
+        """Points and populations of countries and regions from their cities, unless
+        `country_points` gives a country's; capitals."""
         coords: dict[str, tuple[list[float], list[float]]] = {}
         regional: dict[tuple[str, str], tuple[list[float], list[float]]] = {}
         population: dict[tuple[str, str], int] = {}
@@ -230,7 +233,9 @@ class _Builder:
                 capital[country] = row
         self.capitals = set(capital.values())
         for code, row in self.country_rows.items():
-            if code in coords:
+            if code in country_points:
+                self.lat[row], self.lon[row] = country_points[code]
+            elif code in coords:
                 self.lat[row], self.lon[row] = _middle(*coords[code])
         for key, row in self.region_rows.items():
             if key in regional:
@@ -309,6 +314,25 @@ def _add_provinces(builder: _Builder) -> None:
             admin1=admin1, population=0, lat=math.nan, lon=math.nan, feature="region")
 
 
+def _country_points() -> dict[str, tuple[float, float]]:
+    """Each country's representative point by ISO code, from countryinfo's data files (one
+    per country). Read here rather than through its API, which keeps every file, borders
+    included, cached for the process (14 MB)."""
+    try:
+        folder = resources.files("countryinfo").joinpath("data")
+    except ModuleNotFoundError as err:
+        raise ConfigError("countryinfo data not found: pip install 'countryinfo>=1.0.1,<2'") from err
+    points = {}
+    for item in folder.iterdir():
+        if not item.name.endswith(".json"):
+            continue
+        record = json.loads(item.read_bytes())
+        code, latlng = (record.get("ISO") or {}).get("alpha2"), record.get("latlng")
+        if isinstance(code, str) and isinstance(latlng, list) and len(latlng) == 2:
+            points[code] = (float(latlng[0]), float(latlng[1]))
+    return points
+
+
 def _city_records(raw: bytes) -> Iterator[dict[str, object]]:
     for match in _RECORD_RE.finditer(raw, 1):
         yield json.loads(match.group())
@@ -353,7 +377,8 @@ def load_gazetteer(min_city_population: int = 1000) -> Gazetteer:
                     lat=float(rec["latitude"]),  # type: ignore[arg-type]
                     lon=float(rec["longitude"]),  # type: ignore[arg-type]
                     feature="city")
-    builder.settle_areas({code: name_key(str(item["capital"])) for code, item in countries.items()})
+    builder.settle_areas({code: name_key(str(item["capital"])) for code, item in countries.items()},
+                         _country_points())
     return builder.build()
 
 

@@ -7,6 +7,7 @@ from pipeline.enrich.places import (
     name_key,
     resolve_places,
 )
+from pipeline.records import Place
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +71,17 @@ def test_bigger_minimum_population_drops_small_towns() -> None:
     small = load_gazetteer(15000)
     assert small.candidates("Saraqib")  # 34k inhabitants
     assert not small.candidates("Zoravan")  # 1,725: only in the full gazetteer
+
+
+def test_a_country_has_its_conventional_point(gazetteer: Gazetteer) -> None:
+    # Atlases put Canada at 60°N 95°W; the middle of its towns lies near the US border.
+    canada = _resolve_one(gazetteer, "Canada")
+    assert canada.location is not None
+    assert (round(canada.location.lat), round(canada.location.lon)) == (60, -95)
+
+
+def _resolve_one(gazetteer: Gazetteer, name: str) -> Place:
+    return resolve_places([PlaceCandidate(name, 1, True)], gazetteer).places[0]
 
 
 def test_a_us_state_beats_its_namesake_towns(gazetteer: Gazetteer) -> None:
