@@ -124,7 +124,7 @@ def extract_article(page: FetchedPage, opts: ExtractOptions) -> ExtractedArticle
             live := with_live_updates(body, article.updates)) != body:
         body, extractor = live, f"{extractor}+json-ld"
     entry = page.entry
-    title = (entry.title if entry and entry.title else None) or _str(meta.title)
+    title = _headline(entry, meta)
     text, truncated = bounded_text(clean_text(body, opts.clean, title=title), opts.max_text_chars)
     description = _str(meta.description) or (entry.summary if entry else None)
     # A headline with its date is still news (a photo or video page, a brief); without
@@ -243,7 +243,7 @@ def _metadata(tree: lxml.html.HtmlElement, url: str, now: datetime,
     if not (meta.author or entry and entry.authors):
         meta.author = page_author(tree)
     meta.url = meta.url or extract_url(tree, url)
-    with detached(_mastheads(tree, entry.title if entry and entry.title else meta.title)):
+    with detached(_mastheads(tree, _headline(entry, meta))):
         meta.date = find_date(tree, url=meta.url, original_date=True, extensive_search=False,
                               max_date=now.strftime("%Y-%m-%d"), outputformat=_DATE_FORMAT)
     meta.sitename = _site_name(meta.sitename or extract_sitename(tree), meta.url)
@@ -269,6 +269,11 @@ def _declared_sections(tree: lxml.html.HtmlElement) -> list[str]:
     return [str(s).strip() for s in found] if isinstance(found, list) else []
 
 
+def _headline(entry: FeedEntry | None, meta: TrafilaturaDocument) -> str | None:
+    """The feed entry's title, else the page's."""
+    return (entry.title if entry and entry.title else None) or _str(meta.title)
+
+
 def _site_name(declared: str | None, url: str | None) -> str | None:
     """"@handle" and "guardian" read as "Handle" and "Guardian"; else the URL's host."""
     name = (declared or "").lstrip("@")
@@ -290,7 +295,7 @@ def _published(page: FetchedPage, tree: lxml.html.HtmlElement, meta: Trafilatura
     The publisher's day is read from the chosen time (connectors/extract/publisher_day.py).
     """
     entry = page.entry
-    headline = entry.title if entry and entry.title else _str(meta.title)
+    headline = _headline(entry, meta)
     candidates: tuple[tuple[Callable[[], datetime | None], DateSource], ...] = (
         (lambda: entry.published if entry else None, "feed"),
         (lambda: _status_date(page.url), "url"),
