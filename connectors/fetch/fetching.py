@@ -14,6 +14,8 @@ import re
 import time
 import zlib
 from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -63,14 +65,18 @@ class HostLimiter:
             lambda: asyncio.Semaphore(per_host))
         self._last_start: dict[str, float] = {}
 
-    async def acquire(self, host: str) -> asyncio.Semaphore:
-        semaphore = self._semaphores[host]
-        await semaphore.acquire()
-        gap = self._last_start.get(host, 0.0) + self._min_delay_s - time.monotonic()
-        if gap > 0:
-            await asyncio.sleep(gap)  # politeness delay: a rate limit, not a wait on a condition
-        self._last_start[host] = time.monotonic()
-        return semaphore
+    @asynccontextmanager
+    async def slot(self, host: str) -> AsyncIterator[None]:
+        """A request's turn at `host` for the with-block. The turn is given back however the
+        block or the politeness delay ends: a fetch cancelled in the delay (its time budget
+        spent, its feed handed to another poller) once kept it, and two such kept the host
+        shut for good."""
+        async with self._semaphores[host]:
+            gap = self._last_start.get(host, 0.0) + self._min_delay_s - time.monotonic()
+            if gap > 0:
+                await asyncio.sleep(gap)  # politeness delay: a rate limit, not a wait on a condition
+            self._last_start[host] = time.monotonic()
+            yield
 
 
 class GuardedTransport(httpx.AsyncHTTPTransport):
@@ -243,28 +249,25 @@ class Fetcher:
             _check_target(current)
             self.guard.check_literal(current)
             host = (urlsplit(current).hostname or "").lower()
-            semaphore = await self.limiter.acquire(host)
-            try:
-                async with self.client.stream("GET", current, headers=headers) as response:
-                    status = response.status_code
-                    if status in REDIRECT_STATUS and "location" in response.headers:
-                        target = urljoin(current, response.headers["location"])
-                    elif status in RETRYABLE_STATUS:
-                        raise FetchUnavailable(
-                            f"HTTP {status}", url=current, reason=f"http-{status}",
-                            retry_after=retry_after_s(response.headers.get("retry-after"),
-                                                      datetime.now(UTC)))
-                    elif status in (200, 304):
-                        body = await read_capped(response, max_bytes, truncate=truncate)
-                        return HttpResult(url=url, final_url=current, status=status,
-                                          headers=response.headers, body=body,
-                                          permanent_redirect=permanent,
-                                          charset=response.charset_encoding)
-                    else:
-                        raise PageRejected(f"HTTP {status}", url=current, status=status,
-                                           reason=f"http-{status}")
-            finally:
-                semaphore.release()
+            async with self.limiter.slot(host), self.client.stream(
+                    "GET", current, headers=headers) as response:
+                status = response.status_code
+                if status in REDIRECT_STATUS and "location" in response.headers:
+                    target = urljoin(current, response.headers["location"])
+                elif status in RETRYABLE_STATUS:
+                    raise FetchUnavailable(
+                        f"HTTP {status}", url=current, reason=f"http-{status}",
+                        retry_after=retry_after_s(response.headers.get("retry-after"),
+                                                  datetime.now(UTC)))
+                elif status in (200, 304):
+                    body = await read_capped(response, max_bytes, truncate=truncate)
+                    return HttpResult(url=url, final_url=current, status=status,
+                                      headers=response.headers, body=body,
+                                      permanent_redirect=permanent,
+                                      charset=response.charset_encoding)
+                else:
+                    raise PageRejected(f"HTTP {status}", url=current, status=status,
+                                       reason=f"http-{status}")
             if target in seen:
                 raise PageRejected(f"redirect loop at {target}", url=url, reason="redirect-loop")
             still_permanent = still_permanent and status in PERMANENT_REDIRECTS

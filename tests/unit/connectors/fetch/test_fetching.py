@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
 from collections.abc import AsyncIterator, Iterator
@@ -47,6 +48,22 @@ def entry(url: str) -> FeedEntry:
 async def test_plain_page(fetcher: Fetcher, server: HostileServer) -> None:
     page = await fetch_page(fetcher, entry(server.url("/page")))
     assert page.status == 200 and "harbour commission" in page.html
+
+
+async def test_a_fetch_cancelled_in_its_politeness_delay_gives_the_host_back(
+        server: HostileServer) -> None:
+    # One request at a time per host, 0.3 s between starts: the second fetch waits its turn.
+    settings = opts(per_host_concurrency=1, per_host_min_delay_s=0.3)
+    async with make_client(settings) as client:
+        fetcher = Fetcher(client, settings)
+        await fetcher.get(server.url("/page"))
+        waiting = asyncio.create_task(fetcher.get(server.url("/page")))
+        await asyncio.sleep(0)  # it holds the host's turn and sleeps out the delay
+        waiting.cancel()  # as a feed handed to another poller is
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        result = await fetcher.get(server.url("/page"))  # within the 3 s budget, not refused
+        assert result.status == 200
 
 
 @pytest.mark.parametrize(("path", "error", "reason"), [
