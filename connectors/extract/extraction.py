@@ -51,7 +51,7 @@ from connectors.extract.html_tree import (
     xpath_elements,
 )
 from connectors.extract.page_meta import modified_at, page_author, subtitle
-from connectors.extract.publisher_day import is_day_only, publisher_day
+from connectors.extract.publisher_day import is_utc_time, publisher_day
 from connectors.extract.structured import StructuredArticle, meta_values, structured_article
 from pipeline.datetimes import plausible_date, to_utc
 from pipeline.errors import ExtractionEmpty
@@ -310,10 +310,8 @@ def _published(page: FetchedPage, tree: lxml.html.HtmlElement, meta: Trafilatura
         if value is not None and (plausible := plausible_date(value, now)) is not None:
             stamps = (_parse_date(_str(meta.date)),
                       _parse_date(article.published if article else None))
-            local = not value.utcoffset()
-            printed = _printed_day(page.html, tree, now) if local else None
-            offset = (_page_offset(page.html) if local and value.tzinfo is not None
-                      and not is_day_only(value) else None)
+            printed = None if value.utcoffset() else _printed_day(page.html, tree, now)
+            offset = _page_offset(page.html) if is_utc_time(value) else None
             return _Published(plausible, publisher_day(value, stamps, printed, offset), source)
     return _Published(None, None, None)
 

@@ -40,11 +40,12 @@ def publisher_day(value: datetime, other_stamps: Iterable[datetime | None],
             return stamp.date()
     if printed is not None and (instant - _WEST).date() <= printed <= (instant + _EAST).date():
         return printed
-    if page_offset and value.tzinfo is not None and not is_day_only(value):
+    if page_offset and is_utc_time(value):
         return (instant + page_offset).date()
     return value.date()
 
 
-def is_day_only(value: datetime) -> bool:
-    """A date read without a time of day, as parsers return it: midnight, no offset."""
-    return not value.utcoffset() and value.time() == time()
+def is_utc_time(value: datetime) -> bool:
+    """A time of day written in UTC ("...T02:54:29Z"): not a day alone (midnight, as parsers
+    return a date), nor a wall clock without an offset."""
+    return value.tzinfo is not None and not value.utcoffset() and value.time() != time()
